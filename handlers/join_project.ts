@@ -1,0 +1,18 @@
+import { defineHandler, Type } from "../src/handler-kit.js";
+
+export const ProjectId = Type.String({
+  minLength: 1,
+  maxLength: 128,
+  pattern: "^[A-Za-z0-9_.:-]+$",
+});
+
+export default defineHandler({
+  type: "join_project",
+  description: "Joins the project's room, to receive its status pushes and messages.",
+  schema: Type.Object({ project_id: ProjectId }),
+  async handle({ project_id }, ctx) {
+    const members = await ctx.projects.join(project_id);
+    ctx.emit("joined_project", { project_id, members });
+    return { project_id, members };
+  },
+});

@@ -1,0 +1,13 @@
+import { defineHandler, Type } from "../src/handler-kit.js";
+import { ProjectId } from "./join_project.js";
+
+export default defineHandler({
+  type: "leave_project",
+  description: "Leaves a project's room.",
+  schema: Type.Object({ project_id: ProjectId }),
+  async handle({ project_id }, ctx) {
+    const members = await ctx.projects.leave(project_id);
+    ctx.emit("left_project", { project_id, members });
+    return { project_id, members };
+  },
+});

@@ -1,0 +1,122 @@
+import { Type, type Static } from "@sinclair/typebox";
+import { createValidator } from "./validator.js";
+
+/**
+ * Every setting the gateway reads from the environment. Defaults live here and
+ * nowhere else; `.env.example` and the README table document the same names.
+ */
+const EnvSchema = Type.Object({
+  NODE_ENV: Type.String({ default: "development" }),
+  HOST: Type.String({ default: "0.0.0.0" }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8003 }),
+  LOG_LEVEL: Type.Union(
+    ["error", "warn", "info", "http", "verbose", "debug", "silly"].map((l) => Type.Literal(l)),
+    { default: "info" },
+  ),
+  LOG_FORMAT: Type.Optional(Type.Union([Type.Literal("json"), Type.Literal("pretty")])),
+  WS_HEARTBEAT_INTERVAL: Type.Number({ exclusiveMinimum: 0, default: 30 }),
+  WS_HEARTBEAT_TIMEOUT: Type.Number({ exclusiveMinimum: 0, default: 60 }),
+  WS_MAX_CONNECTIONS: Type.Integer({ minimum: 1, default: 10000 }),
+  WS_MAX_CONNECTIONS_PER_SESSION: Type.Integer({ minimum: 1, default: 5 }),
+  WS_MAX_MESSAGE_BYTES: Type.Integer({ minimum: 1024, default: 1048576 }),
+  WS_MAX_FRAME_BYTES: Type.Integer({ minimum: 1024, default: 8388608 }),
+  WS_RATE_LIMIT_PER_SEC: Type.Integer({ minimum: 1, default: 50 }),
+  WS_HANDLER_TIMEOUT: Type.Number({ exclusiveMinimum: 0, default: 30 }),
+  API_KEY: Type.Optional(Type.String({ minLength: 16 })),
+  AUTH_JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  CORS_ORIGINS: Type.String({ default: "" }),
+  SHUTDOWN_GRACE_SECONDS: Type.Number({ minimum: 0, default: 10 }),
+});
+
+export type Env = Static<typeof EnvSchema>;
+
+export interface Config {
+  env: Env;
+  production: boolean;
+  host: string;
+  port: number;
+  logLevel: string;
+  logFormat: "json" | "pretty";
+  heartbeat: { intervalMs: number; timeoutMs: number };
+  limits: {
+    maxConnections: number;
+    maxConnectionsPerSession: number;
+    maxMessageBytes: number;
+    /** The transport's own cap: a bigger frame closes the connection to protect memory. */
+    maxFrameBytes: number;
+    rateLimitPerSec: number;
+    handlerTimeoutMs: number;
+  };
+  apiKey: string | undefined;
+  jwtSecret: string | undefined;
+  /** `"*"` allows every origin; an empty list allows same-origin browsers only. */
+  corsOrigins: string[] | "*";
+  shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+// Environment values are strings: this validator coerces them, unlike the handlers' one.
+const validateEnv = createValidator({ coerceTypes: true }).compile<Env>(EnvSchema);
+
+/** Reads and checks the environment; a bad value throws a ConfigError naming the variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const known = Object.keys(EnvSchema.properties);
+  // An empty value (`PORT=` in a .env file) means "use the default", as most tools read it.
+  const env: Record<string, string> = {};
+  for (const key of known) {
+    const value = source[key];
+    if (value !== undefined && value !== "") env[key] = value;
+  }
+  if (!validateEnv(env)) {
+    const problems = (validateEnv.errors ?? []).map((e) => {
+      const name = e.instancePath.slice(1) || String(e.params["missingProperty"] ?? "environment");
+      return `${name}=${JSON.stringify(env[name] ?? "")}: ${e.message ?? "is invalid"}`;
+    });
+    throw new ConfigError(`Invalid configuration: ${[...new Set(problems)].join("; ")}`);
+  }
+  const checked = env as unknown as Env;
+  if (checked.WS_HEARTBEAT_TIMEOUT <= checked.WS_HEARTBEAT_INTERVAL) {
+    throw new ConfigError(
+      `Invalid configuration: WS_HEARTBEAT_TIMEOUT=${checked.WS_HEARTBEAT_TIMEOUT} must be greater than WS_HEARTBEAT_INTERVAL=${checked.WS_HEARTBEAT_INTERVAL}`,
+    );
+  }
+  if (checked.WS_MAX_FRAME_BYTES < checked.WS_MAX_MESSAGE_BYTES) {
+    throw new ConfigError(
+      `Invalid configuration: WS_MAX_FRAME_BYTES=${checked.WS_MAX_FRAME_BYTES} must be at least WS_MAX_MESSAGE_BYTES=${checked.WS_MAX_MESSAGE_BYTES}`,
+    );
+  }
+  const production = checked.NODE_ENV === "production";
+  const origins = checked.CORS_ORIGINS.split(",")
+    .map((o) => o.trim())
+    .filter(Boolean);
+  return {
+    env: checked,
+    production,
+    host: checked.HOST,
+    port: checked.PORT,
+    logLevel: checked.LOG_LEVEL,
+    logFormat: checked.LOG_FORMAT ?? (production ? "json" : "pretty"),
+    heartbeat: {
+      intervalMs: checked.WS_HEARTBEAT_INTERVAL * 1000,
+      timeoutMs: checked.WS_HEARTBEAT_TIMEOUT * 1000,
+    },
+    limits: {
+      maxConnections: checked.WS_MAX_CONNECTIONS,
+      maxConnectionsPerSession: checked.WS_MAX_CONNECTIONS_PER_SESSION,
+      maxMessageBytes: checked.WS_MAX_MESSAGE_BYTES,
+      maxFrameBytes: checked.WS_MAX_FRAME_BYTES,
+      rateLimitPerSec: checked.WS_RATE_LIMIT_PER_SEC,
+      handlerTimeoutMs: checked.WS_HANDLER_TIMEOUT * 1000,
+    },
+    apiKey: checked.API_KEY,
+    jwtSecret: checked.AUTH_JWT_SECRET,
+    corsOrigins: origins.includes("*") ? "*" : origins,
+    shutdownGraceMs: checked.SHUTDOWN_GRACE_SECONDS * 1000,
+  };
+}

@@ -1,0 +1,66 @@
+import type { WireError } from "./errors.js";
+
+/**
+ * Payloads of the events the server sends, keyed by event name. Every event
+ * also carries `type` (its own name) and `timestamp` (seconds since the epoch),
+ * added by `serverEvent`. A handler that sends a new event type declares it by
+ * merging into this interface from its own file:
+ *
+ *   declare module "../src/core/protocol.js" {
+ *     interface ServerEventMap { my_event: { value: number } }
+ *   }
+ */
+export interface ServerEventMap {
+  connected: {
+    connection_id: string;
+    session_id: string;
+    message: string;
+    heartbeat: { interval_ms: number; timeout_ms: number };
+  };
+  error: WireError & { request_type?: string; message_id?: string };
+  pong: Record<string, never>;
+  tool_result: { tool_name: string; result: unknown; message_id?: string };
+  joined_project: { project_id: string; members: number };
+  left_project: { project_id: string; members: number };
+  user_feedback_response: { status: "received"; project_id: string };
+  project_message: ProjectEventData;
+  project_stage_update: ProjectEventData;
+  project_status_change: ProjectEventData;
+  progress_update: ProjectEventData;
+  agent_message: ProjectEventData;
+  server_shutdown: { message: string; reconnect: boolean };
+}
+
+/** Project pushes carry the project id plus whatever the sender put in `data`. */
+export interface ProjectEventData {
+  project_id: string;
+  data: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export type ServerEventType = keyof ServerEventMap;
+export type ServerEvent<K extends ServerEventType> = {
+  type: K;
+  timestamp: number;
+} & ServerEventMap[K];
+
+export const PROJECT_EVENT_TYPES = [
+  "project_stage_update",
+  "project_message",
+  "project_status_change",
+  "progress_update",
+  "agent_message",
+] as const satisfies readonly ServerEventType[];
+
+export function serverEvent<K extends ServerEventType>(
+  type: K,
+  data: ServerEventMap[K],
+): ServerEvent<K> {
+  return { type, timestamp: Date.now() / 1000, ...data };
+}
+
+/** Acks answer every client event exactly once, in one of these two shapes. */
+export type AckResponse = { ok: true; data: unknown } | { ok: false; error: WireError };
+
+export const sessionRoom = (sessionId: string): string => `session:${sessionId}`;
+export const projectRoom = (projectId: string): string => `project:${projectId}`;

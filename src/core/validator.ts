@@ -1,0 +1,32 @@
+import { Ajv, type ErrorObject, type Options } from "ajv";
+import addFormatsModule from "ajv-formats";
+
+// ajv-formats ships CommonJS; its default export arrives nested under ESM interop.
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+
+/** The gateway keeps one Ajv instance for all handler and tool schemas, so each is compiled once. */
+export function createValidator(options: Options = {}): Ajv {
+  const ajv = new Ajv({
+    allErrors: true,
+    useDefaults: true,
+    strict: true,
+    strictTypes: false,
+    ...options,
+  });
+  addFormats(ajv);
+  return ajv;
+}
+
+export interface ValidationIssue {
+  path: string;
+  message: string;
+  params: Record<string, unknown>;
+}
+
+export function describeErrors(errors: ErrorObject[] | null | undefined): ValidationIssue[] {
+  return (errors ?? []).map((e) => ({
+    path: e.instancePath || "/",
+    message: e.message ?? "is invalid",
+    params: e.params as Record<string, unknown>,
+  }));
+}

@@ -1,0 +1,137 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { RateLimiterMemory } from "rate-limiter-flexible";
+import { Server } from "socket.io";
+import { JwtAuthenticator } from "./auth/authenticate.js";
+import type { Config } from "./core/config.js";
+import { createLogger, type Logger } from "./core/logger.js";
+import { serverEvent } from "./core/protocol.js";
+import { createValidator } from "./core/validator.js";
+import { createHttpApp } from "./http/app.js";
+import { loadHandlers, type HandlerRegistry } from "./registry/load-handlers.js";
+import { createAdmission } from "./socket/admission.js";
+import { openConnection } from "./socket/connection.js";
+import { attachDispatcher } from "./socket/dispatcher.js";
+import { createMemoryState } from "./state/memory.js";
+import type { GatewayState } from "./state/types.js";
+import { ToolRegistry } from "./tools/tool-registry.js";
+
+// This file runs from src/ under tsx and from dist/src/ once built; either way
+// handlers/ sits beside src/, and public/ at the package root.
+const codeRoot = fileURLToPath(new URL("..", import.meta.url));
+const packageRoot = path.basename(codeRoot) === "dist" ? path.dirname(codeRoot) : codeRoot;
+
+export interface GatewayOptions {
+  config: Config;
+  log?: Logger;
+  handlersDir?: string;
+  publicDir?: string;
+  state?: GatewayState;
+  nodeId?: string;
+}
+
+export interface Gateway {
+  readonly config: Config;
+  readonly nodeId: string;
+  readonly io: Server;
+  readonly httpServer: HttpServer;
+  readonly state: GatewayState;
+  readonly handlers: HandlerRegistry;
+  readonly log: Logger;
+  listen(): Promise<AddressInfo>;
+  /** Stops accepting, tells clients, disconnects them and releases shared state. */
+  close(): Promise<void>;
+}
+
+/** Builds a gateway without listening. Throws if any handler cannot be loaded. */
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config } = options;
+  const log = options.log ?? createLogger({ level: config.logLevel, format: config.logFormat });
+  const nodeId = options.nodeId ?? randomUUID();
+  const ajv = createValidator();
+  const tools = new ToolRegistry(ajv);
+  const handlers = await loadHandlers(options.handlersDir ?? path.join(codeRoot, "handlers"), ajv);
+  const state = options.state ?? createMemoryState();
+  let accepting = false;
+  let closing: Promise<void> | undefined;
+
+  if (!config.jwtSecret) log.warn("AUTH_JWT_SECRET is not set: anonymous connections are accepted");
+  if (!config.apiKey) log.warn("API_KEY is not set: POST /api/projects/:id/events is disabled");
+
+  const httpServer = createServer();
+  const io = new Server(httpServer, {
+    pingInterval: config.heartbeat.intervalMs,
+    // Socket.IO drops a client that misses a pong for pingInterval + pingTimeout.
+    pingTimeout: config.heartbeat.timeoutMs - config.heartbeat.intervalMs,
+    maxHttpBufferSize: config.limits.maxFrameBytes,
+    cors: { origin: config.corsOrigins === "*" ? "*" : config.corsOrigins },
+  });
+  const app = createHttpApp(
+    config,
+    log,
+    {
+      io,
+      ajv,
+      state,
+      handlers,
+      apiKey: config.apiKey,
+      notReadyReason: () =>
+        Promise.resolve(accepting ? null : closing ? "shutting down" : "starting"),
+    },
+    options.publicDir ?? path.join(packageRoot, "public"),
+  );
+  httpServer.on("request", app);
+
+  const rateLimiter = new RateLimiterMemory({ points: config.limits.rateLimitPerSec, duration: 1 });
+  const authenticator = config.jwtSecret ? new JwtAuthenticator(config.jwtSecret) : undefined;
+  io.use(
+    createAdmission({ config, state, nodeId, authenticator, isAccepting: () => accepting, log }),
+  );
+  io.on("connection", (socket) => {
+    const ctx = openConnection(socket, { io, config, state, tools, log });
+    attachDispatcher(socket, ctx, {
+      config,
+      handlers,
+      rateLimiter,
+      connections: state.connections,
+    });
+  });
+
+  return {
+    config,
+    nodeId,
+    io,
+    httpServer,
+    state,
+    handlers,
+    log,
+    listen() {
+      return new Promise((resolve, reject) => {
+        httpServer.once("error", reject);
+        httpServer.listen(config.port, config.host, () => {
+          httpServer.off("error", reject);
+          accepting = true;
+          resolve(httpServer.address() as AddressInfo);
+        });
+      });
+    },
+    close() {
+      closing ??= (async () => {
+        accepting = false;
+        io.emit(
+          "server_shutdown",
+          serverEvent("server_shutdown", {
+            message: "The server is shutting down",
+            reconnect: true,
+          }),
+        );
+        await io.close();
+        await state.close();
+      })();
+      return closing;
+    },
+  };
+}

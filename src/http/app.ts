@@ -1,0 +1,36 @@
+import express, { type Express } from "express";
+import cors from "cors";
+import helmet from "helmet";
+import type { Config } from "../core/config.js";
+import type { Logger } from "../core/logger.js";
+import { GatewayError } from "../core/errors.js";
+import { errorMiddleware, sendError } from "./http-errors.js";
+import { createRoutes, type RouteDeps } from "./routes.js";
+
+export function createHttpApp(
+  config: Config,
+  log: Logger,
+  routeDeps: RouteDeps,
+  publicDir: string,
+): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        // The console may talk to another gateway than the one that served it.
+        directives: { connectSrc: ["'self'", "ws:", "wss:", "http:", "https:"] },
+      },
+    }),
+  );
+  app.use(cors({ origin: config.corsOrigins === "*" ? "*" : config.corsOrigins }));
+  app.use(express.json({ limit: config.limits.maxMessageBytes }));
+  app.use(createRoutes(routeDeps));
+  app.use(express.static(publicDir));
+  app.use("/static", express.static(publicDir));
+  app.use((req, res) =>
+    sendError(res, new GatewayError("not_found", `No route for ${req.method} ${req.path}`)),
+  );
+  app.use(errorMiddleware(log));
+  return app;
+}

@@ -1,0 +1,134 @@
+import { timingSafeEqual } from "node:crypto";
+import { Router, type RequestHandler } from "express";
+import type { Server } from "socket.io";
+import { Type, type Static } from "@sinclair/typebox";
+import type { Ajv } from "ajv";
+import { GatewayError } from "../core/errors.js";
+import { PROJECT_EVENT_TYPES, projectRoom, serverEvent } from "../core/protocol.js";
+import { describeErrors } from "../core/validator.js";
+import type { HandlerRegistry } from "../registry/load-handlers.js";
+import type { GatewayState } from "../state/types.js";
+
+export interface RouteDeps {
+  io: Server;
+  ajv: Ajv;
+  state: GatewayState;
+  handlers: HandlerRegistry;
+  apiKey: string | undefined;
+  /** Why the gateway is not ready, or null when it is. */
+  notReadyReason: () => Promise<string | null>;
+}
+
+const ProjectEventBody = Type.Object(
+  {
+    type: Type.Union(PROJECT_EVENT_TYPES.map((t) => Type.Literal(t))),
+    data: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
+  },
+  { additionalProperties: false },
+);
+
+const seconds = (ms: number) => ms / 1000;
+
+export function createRoutes(deps: RouteDeps): Router {
+  const router = Router();
+  const validateProjectEvent = deps.ajv.compile<Static<typeof ProjectEventBody>>(ProjectEventBody);
+
+  router.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+
+  router.get("/readyz", async (_req, res) => {
+    const reason = await deps.notReadyReason();
+    if (reason) res.status(503).json({ status: "not_ready", reason });
+    else res.json({ status: "ready" });
+  });
+
+  router.get("/ws/statistics", async (_req, res) => {
+    const stats = await deps.state.connections.statistics();
+    const now = Date.now();
+    res.json({
+      active_connections: stats.activeConnections,
+      total_connections: stats.totalConnections,
+      total_messages: stats.totalMessages,
+      connections: stats.connections.map((c) => ({
+        id: c.id,
+        session_id: c.sessionId,
+        node_id: c.nodeId,
+        connected_at: seconds(c.connectedAt),
+        message_count: c.messageCount,
+        uptime: seconds(now - c.connectedAt),
+      })),
+    });
+  });
+
+  router.get("/api/sessions/:session_id", async (req, res) => {
+    const sessionId = req.params.session_id;
+    const [connections, run] = await Promise.all([
+      deps.state.connections.sessionConnections(sessionId),
+      deps.state.runs.current(sessionId),
+    ]);
+    if (connections.length === 0 && !run) {
+      throw new GatewayError("not_found", `Session ${sessionId} has no connections and no run`);
+    }
+    res.json({
+      session_id: sessionId,
+      connections: connections.map((c) => ({
+        id: c.id,
+        node_id: c.nodeId,
+        connected_at: seconds(c.connectedAt),
+      })),
+      run_active: run !== null,
+      active_run: run && {
+        message_id: run.messageId,
+        node_id: run.nodeId,
+        started_at: seconds(run.startedAt),
+      },
+    });
+  });
+
+  router.get("/api/handlers", (_req, res) => {
+    res.json({
+      handlers: [...deps.handlers.values()].map(({ definition }) => ({
+        type: definition.type,
+        description: definition.description,
+        schema: definition.schema,
+        ...(definition.timeoutMs === undefined ? {} : { timeout_ms: definition.timeoutMs }),
+      })),
+    });
+  });
+
+  router.post("/api/projects/:project_id/events", requireApiKey(deps.apiKey), (req, res) => {
+    const body: unknown = req.body ?? {};
+    if (!validateProjectEvent(body)) {
+      throw new GatewayError(
+        "invalid_payload",
+        "Expected {type, data}",
+        describeErrors(validateProjectEvent.errors),
+      );
+    }
+    const projectId = String(req.params["project_id"]);
+    deps.io
+      .to(projectRoom(projectId))
+      .emit(body.type, serverEvent(body.type, { project_id: projectId, data: body.data }));
+    res.status(202).json({ status: "sent", project_id: projectId, type: body.type });
+  });
+
+  return router;
+}
+
+function requireApiKey(apiKey: string | undefined): RequestHandler {
+  const expected = apiKey === undefined ? undefined : Buffer.from(apiKey);
+  return (req, _res, next) => {
+    const header = req.get("authorization") ?? "";
+    const given = Buffer.from(header.startsWith("Bearer ") ? header.slice(7) : "");
+    if (!expected)
+      throw new GatewayError("unauthorized", "This endpoint is disabled: API_KEY is not set");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new GatewayError(
+        "unauthorized",
+        "A valid API key is required: Authorization: Bearer <API_KEY>",
+      );
+    }
+    next();
+  };
+}

@@ -1,0 +1,107 @@
+import { readdir } from "node:fs/promises";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Ajv, ValidateFunction } from "ajv";
+import type { HandlerDefinition } from "./define-handler.js";
+
+export interface LoadedHandler {
+  definition: HandlerDefinition;
+  validate: ValidateFunction;
+  file: string;
+}
+
+export type HandlerRegistry = ReadonlyMap<string, LoadedHandler>;
+
+/** Event names Socket.IO keeps for itself, plus `error`, which the server sends. */
+const RESERVED_TYPES = new Set([
+  "connect",
+  "connect_error",
+  "connected",
+  "disconnect",
+  "disconnecting",
+  "error",
+  "newListener",
+  "removeListener",
+]);
+const TYPE_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
+const MODULE_FILE = /\.(?:[cm]?js|[cm]?ts)$/;
+const SKIPPED_FILE = /\.d\.[cm]?ts$|\.(?:test|spec)\.[cm]?[jt]s$/;
+
+export class HandlerLoadError extends Error {
+  constructor(
+    readonly file: string,
+    reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`Cannot load handler ${file}: ${reason}`, options);
+    this.name = "HandlerLoadError";
+  }
+}
+
+/**
+ * Imports every handler module in `directory`, in sorted order, and compiles
+ * its schema. Anything wrong throws, naming the file: a gateway with a broken
+ * handler must not start half-working.
+ */
+export async function loadHandlers(directory: string, ajv: Ajv): Promise<HandlerRegistry> {
+  const names = (await readdir(directory))
+    .filter((n) => MODULE_FILE.test(n) && !SKIPPED_FILE.test(n))
+    .sort();
+  const registry = new Map<string, LoadedHandler>();
+  for (const name of names) {
+    const file = path.join(directory, name);
+    let module: { default?: unknown };
+    try {
+      module = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    } catch (error) {
+      throw new HandlerLoadError(file, `import failed: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    const definition = checkShape(file, module.default);
+    const existing = registry.get(definition.type);
+    if (existing)
+      throw new HandlerLoadError(
+        file,
+        `type "${definition.type}" is already defined by ${existing.file}`,
+      );
+    let validate: ValidateFunction;
+    try {
+      validate = ajv.compile(definition.schema);
+    } catch (error) {
+      throw new HandlerLoadError(file, `schema does not compile: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    registry.set(definition.type, { definition, validate, file });
+  }
+  return registry;
+}
+
+function checkShape(file: string, candidate: unknown): HandlerDefinition {
+  if (typeof candidate !== "object" || candidate === null) {
+    throw new HandlerLoadError(
+      file,
+      "the default export must be a handler definition (use defineHandler)",
+    );
+  }
+  const def = candidate as Record<string, unknown>;
+  const problems: string[] = [];
+  if (typeof def["type"] !== "string" || !TYPE_PATTERN.test(def["type"])) {
+    problems.push(`"type" must match ${String(TYPE_PATTERN)}`);
+  } else if (RESERVED_TYPES.has(def["type"])) {
+    problems.push(`"type" "${def["type"]}" is a reserved event name`);
+  }
+  if (typeof def["description"] !== "string" || def["description"].length === 0) {
+    problems.push(`"description" must be a non-empty string`);
+  }
+  if (typeof def["schema"] !== "object" || def["schema"] === null)
+    problems.push(`"schema" must be a JSON schema object`);
+  if (typeof def["handle"] !== "function") problems.push(`"handle" must be a function`);
+  const timeout = def["timeoutMs"];
+  if (timeout !== undefined && (typeof timeout !== "number" || !(timeout > 0))) {
+    problems.push(`"timeoutMs" must be a positive number`);
+  }
+  if (problems.length > 0) throw new HandlerLoadError(file, problems.join("; "));
+  return candidate as HandlerDefinition;
+}

@@ -1,0 +1,88 @@
+import type { Server, Socket } from "socket.io";
+import { canJoinProject } from "../auth/authenticate.js";
+import type { Config } from "../core/config.js";
+import { GatewayError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import {
+  projectRoom,
+  serverEvent,
+  sessionRoom,
+  type ServerEventMap,
+  type ServerEventType,
+} from "../core/protocol.js";
+import type { Emit, HandlerContext } from "../registry/handler-context.js";
+import type { GatewayState } from "../state/types.js";
+import type { ToolRegistry } from "../tools/tool-registry.js";
+import type { ConnectionData } from "./connection-data.js";
+
+interface ConnectionDeps {
+  io: Server;
+  config: Config;
+  state: GatewayState;
+  tools: ToolRegistry;
+  log: Logger;
+}
+
+/** Builds the one handler context a connection keeps for its whole life, and its clean-up. */
+export function openConnection(socket: Socket, deps: ConnectionDeps): HandlerContext {
+  const { sessionId, user } = socket.data as ConnectionData;
+  const connectionId = socket.id;
+  const closed = new AbortController();
+  const log = deps.log.child({ connection_id: connectionId, session_id: sessionId });
+  const toSession = deps.io.to(sessionRoom(sessionId));
+
+  const emit: Emit = (type, data) => socket.emit(type, serverEvent(type, data));
+  const emitToSession: Emit = (type, data) => toSession.emit(type, serverEvent(type, data));
+
+  const ctx: HandlerContext = {
+    connectionId,
+    sessionId,
+    user,
+    log,
+    signal: closed.signal,
+    emit,
+    emitToSession,
+    emitToProject<K extends ServerEventType>(projectId: string, type: K, data: ServerEventMap[K]) {
+      deps.io.to(projectRoom(projectId)).emit(type, serverEvent(type, data));
+    },
+    projects: {
+      async join(projectId) {
+        if (!canJoinProject(user, projectId)) {
+          throw new GatewayError("forbidden", `You may not join project ${projectId}`);
+        }
+        await socket.join(projectRoom(projectId));
+        return deps.state.projects.join(projectId, connectionId);
+      },
+      async leave(projectId) {
+        if (!socket.rooms.has(projectRoom(projectId))) {
+          throw new GatewayError("not_in_project", `You have not joined project ${projectId}`);
+        }
+        await socket.leave(projectRoom(projectId));
+        return deps.state.projects.leave(projectId, connectionId);
+      },
+      isMember: (projectId) => socket.rooms.has(projectRoom(projectId)),
+    },
+    tools: deps.tools,
+  };
+
+  void socket.join(sessionRoom(sessionId));
+  socket.once("disconnect", (reason) => {
+    closed.abort(new Error("The connection closed"));
+    log.info("disconnected", { reason });
+    void Promise.all([
+      deps.state.connections.release(connectionId),
+      deps.state.projects.leaveAll(connectionId),
+    ]).catch((error: unknown) => log.error("clean-up after disconnect failed", { error }));
+  });
+  log.info("connected", { user: user?.id ?? null, transport: socket.conn.transport.name });
+  emit("connected", {
+    connection_id: connectionId,
+    session_id: sessionId,
+    message: "Connected to the agent gateway",
+    heartbeat: {
+      interval_ms: deps.config.heartbeat.intervalMs,
+      timeout_ms: deps.config.heartbeat.timeoutMs,
+    },
+  });
+  return ctx;
+}

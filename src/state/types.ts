@@ -1,0 +1,79 @@
+/**
+ * Shared state behind small async interfaces. The in-memory implementation
+ * serves one node; a Redis implementation serves a cluster. Both pass the
+ * same suite (test/state.test.ts).
+ */
+
+export interface ConnectionInfo {
+  id: string;
+  sessionId: string;
+  userId: string | null;
+  nodeId: string;
+  /** Milliseconds since the epoch. */
+  connectedAt: number;
+}
+
+export interface ConnectionLimits {
+  maxConnections: number;
+  maxConnectionsPerSession: number;
+}
+
+export type AdmitResult =
+  { admitted: true } | { admitted: false; reason: "session_full" | "server_full" | "forbidden" };
+
+export interface ConnectionStats extends ConnectionInfo {
+  messageCount: number;
+}
+
+export interface Statistics {
+  activeConnections: number;
+  totalConnections: number;
+  totalMessages: number;
+  connections: ConnectionStats[];
+}
+
+export interface ConnectionRegistry {
+  /**
+   * Adds the connection unless a cap is reached or the session belongs to
+   * another user. Check and insert are one atomic step, so two nodes cannot
+   * both admit the last free place.
+   */
+  admit(connection: ConnectionInfo, limits: ConnectionLimits): Promise<AdmitResult>;
+  release(connectionId: string): Promise<void>;
+  /** Counts one client event. Called on the hot path, so it never waits. */
+  countMessage(connectionId: string): void;
+  sessionConnections(sessionId: string): Promise<ConnectionInfo[]>;
+  statistics(): Promise<Statistics>;
+}
+
+export interface ProjectMembership {
+  /** Returns the project's member count after joining. */
+  join(projectId: string, connectionId: string): Promise<number>;
+  /** Returns the project's member count after leaving. */
+  leave(projectId: string, connectionId: string): Promise<number>;
+  members(projectId: string): Promise<number>;
+  leaveAll(connectionId: string): Promise<void>;
+}
+
+export interface RunInfo {
+  messageId: string;
+  sessionId: string;
+  nodeId: string;
+  /** Milliseconds since the epoch. */
+  startedAt: number;
+}
+
+/** Which run, on which node, each session has in flight. */
+export interface RunRegistry {
+  /** Records the run as the session's current one unless another is in flight. */
+  claim(run: RunInfo): Promise<boolean>;
+  release(sessionId: string, messageId: string): Promise<void>;
+  current(sessionId: string): Promise<RunInfo | null>;
+}
+
+export interface GatewayState {
+  connections: ConnectionRegistry;
+  projects: ProjectMembership;
+  runs: RunRegistry;
+  close(): Promise<void>;
+}

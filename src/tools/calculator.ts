@@ -1,0 +1,125 @@
+import { tool } from "@langchain/core/tools";
+import { Type, type Static } from "@sinclair/typebox";
+import { parse, type MathNode } from "mathjs";
+import { ToolInputError } from "./tool-input-error.js";
+
+const CalculatorInput = Type.Object(
+  {
+    expression: Type.String({
+      minLength: 1,
+      maxLength: 1000,
+      description: "Arithmetic, e.g. 12 * (3 + 4)",
+    }),
+  },
+  { additionalProperties: false },
+);
+
+const BINARY: Record<string, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  subtract: (a, b) => a - b,
+  multiply: (a, b) => a * b,
+  divide: (a, b) => {
+    if (b === 0) throw new ToolInputError("Division by zero");
+    return a / b;
+  },
+  mod: (a, b) => {
+    if (b === 0) throw new ToolInputError("Modulo by zero");
+    return a % b;
+  },
+  pow: (a, b) => a ** b,
+};
+const UNARY: Record<string, (a: number) => number> = { unaryMinus: (a) => -a, unaryPlus: (a) => a };
+const FUNCTIONS: Record<string, (...args: number[]) => number> = {
+  abs: Math.abs,
+  sqrt: Math.sqrt,
+  cbrt: Math.cbrt,
+  exp: Math.exp,
+  ln: Math.log,
+  log: (x, base) => (base === undefined ? Math.log(x) : Math.log(x) / Math.log(base)),
+  log10: Math.log10,
+  log2: Math.log2,
+  sin: Math.sin,
+  cos: Math.cos,
+  tan: Math.tan,
+  asin: Math.asin,
+  acos: Math.acos,
+  atan: Math.atan,
+  round: Math.round,
+  floor: Math.floor,
+  ceil: Math.ceil,
+  min: Math.min,
+  max: Math.max,
+};
+const CONSTANTS: Record<string, number> = { pi: Math.PI, e: Math.E };
+
+/** Looks up only the table's own keys, so "constructor" or "__proto__" find nothing. */
+function own<T>(table: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+/**
+ * Evaluates arithmetic without eval: mathjs only parses, and this walker
+ * accepts numbers, the operators above, allow-listed functions and two
+ * constants. Anything else in the tree (variables, strings, assignments,
+ * matrices, units) is refused, so no input can reach code or objects.
+ */
+export function calculate(expression: string): number {
+  let tree: MathNode;
+  try {
+    tree = parse(expression);
+  } catch (error) {
+    throw new ToolInputError(`Cannot parse "${expression}": ${(error as Error).message}`);
+  }
+  const result = evaluate(tree);
+  if (!Number.isFinite(result)) throw new ToolInputError(`"${expression}" has no finite result`);
+  return result;
+}
+
+function evaluate(node: MathNode): number {
+  switch (node.type) {
+    case "ConstantNode": {
+      const value = (node as unknown as { value: unknown }).value;
+      if (typeof value !== "number")
+        throw new ToolInputError(`Only numbers are allowed, not ${JSON.stringify(value)}`);
+      return value;
+    }
+    case "ParenthesisNode":
+      return evaluate((node as unknown as { content: MathNode }).content);
+    case "SymbolNode": {
+      const name = (node as unknown as { name: string }).name;
+      const constant = own(CONSTANTS, name);
+      if (constant === undefined) throw new ToolInputError(`Unknown name "${name}"`);
+      return constant;
+    }
+    case "OperatorNode": {
+      const { fn, args } = node as unknown as { fn: string; args: MathNode[] };
+      const [a, b] = args.map(evaluate);
+      const unary = own(UNARY, fn);
+      const binary = own(BINARY, fn);
+      if (args.length === 1 && a !== undefined && unary) return unary(a);
+      if (args.length === 2 && a !== undefined && b !== undefined && binary) return binary(a, b);
+      throw new ToolInputError(
+        `Operator "${(node as unknown as { op: string }).op}" is not supported`,
+      );
+    }
+    case "FunctionNode": {
+      const { fn, args } = node as unknown as { fn: MathNode; args: MathNode[] };
+      const name = fn.type === "SymbolNode" ? (fn as unknown as { name: string }).name : "";
+      const implementation = own(FUNCTIONS, name);
+      if (!implementation) throw new ToolInputError(`Unknown function "${name || fn.toString()}"`);
+      return implementation(...args.map(evaluate));
+    }
+    default:
+      throw new ToolInputError(`"${node.toString()}" is not arithmetic`);
+  }
+}
+
+export const calculatorTool = tool(
+  (input: Static<typeof CalculatorInput>) => calculate(input.expression),
+  {
+    name: "calculator",
+    description:
+      "Evaluates an arithmetic expression with + - * / % ^, parentheses, decimals, pi, e and functions such as sqrt, abs, round, min, max, log, sin.",
+    schema: CalculatorInput,
+  },
+);

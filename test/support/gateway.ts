@@ -1,0 +1,101 @@
+import {
+  io as connectClient,
+  type Socket as ClientSocket,
+  type ManagerOptions,
+  type SocketOptions,
+} from "socket.io-client";
+import { loadConfig } from "../../src/core/config.js";
+import { createGateway, type Gateway, type GatewayOptions } from "../../src/gateway.js";
+import type { AckResponse } from "../../src/core/protocol.js";
+
+export interface RunningGateway {
+  gateway: Gateway;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** A real gateway on an ephemeral loopback port, quiet unless a test asks for logs. */
+export async function startGateway(
+  env: Record<string, string> = {},
+  options: Omit<GatewayOptions, "config"> = {},
+): Promise<RunningGateway> {
+  const config = loadConfig({ HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "error", ...env });
+  const gateway = await createGateway({ config, ...options });
+  const address = await gateway.listen();
+  const url = `http://127.0.0.1:${address.port}`;
+  return { gateway, url, close: () => gateway.close() };
+}
+
+export interface Connected {
+  socket: ClientSocket;
+  connected: {
+    connection_id: string;
+    session_id: string;
+    heartbeat: { interval_ms: number; timeout_ms: number };
+  };
+}
+
+type ClientOptions = Partial<ManagerOptions & SocketOptions>;
+
+/** Connects with the real client and waits for the server's `connected` event. */
+export function connect(
+  url: string,
+  auth: Record<string, unknown> = {},
+  options: ClientOptions = {},
+): Promise<Connected> {
+  const socket = connectClient(url, {
+    transports: ["websocket"],
+    forceNew: true,
+    reconnection: false,
+    auth,
+    ...options,
+  });
+  return new Promise((resolve, reject) => {
+    socket.once("connected", (connected: Connected["connected"]) => resolve({ socket, connected }));
+    socket.once("connect_error", (error) => {
+      socket.close();
+      reject(error);
+    });
+  });
+}
+
+/** The `err.data` of a refused handshake. */
+export async function refusal(
+  url: string,
+  auth: Record<string, unknown> = {},
+  options: ClientOptions = {},
+) {
+  try {
+    const { socket } = await connect(url, auth, options);
+    socket.close();
+  } catch (error) {
+    return (error as Error & { data: { code: string; message: string } }).data;
+  }
+  throw new Error("the connection was accepted");
+}
+
+export function nextEvent<T = Record<string, unknown>>(
+  socket: ClientSocket,
+  type: string,
+): Promise<T> {
+  return new Promise((resolve) => socket.once(type, resolve));
+}
+
+export function request(
+  socket: ClientSocket,
+  type: string,
+  payload?: unknown,
+): Promise<AckResponse> {
+  return (
+    payload === undefined ? socket.emitWithAck(type) : socket.emitWithAck(type, payload)
+  ) as Promise<AckResponse>;
+}
+
+/** Records every event a client receives, in order. */
+export function recordEvents(
+  socket: ClientSocket,
+): Array<{ type: string; payload: Record<string, unknown> }> {
+  const events: Array<{ type: string; payload: Record<string, unknown> }> = [];
+  socket.onAny((type: string, payload: Record<string, unknown>) => events.push({ type, payload }));
+  return events;
+}
