@@ -1,4 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
+import type { ErrorObject } from "ajv";
 import { createValidator } from "./validator.js";
 
 /**
@@ -26,6 +27,22 @@ const EnvSchema = Type.Object({
   AUTH_JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   CORS_ORIGINS: Type.String({ default: "" }),
   SHUTDOWN_GRACE_SECONDS: Type.Number({ minimum: 0, default: 10 }),
+  AGENT_MODEL: Type.String({ pattern: "^(demo|openai:.+)$", default: "demo" }),
+  DEMO_TOKEN_DELAY_MS: Type.Number({ minimum: 0, default: 30 }),
+  OPENAI_API_KEY: Type.Optional(Type.String()),
+  OPENAI_BASE_URL: Type.Optional(Type.String({ format: "uri" })),
+  CHECKPOINT_DATABASE_URL: Type.Optional(Type.String({ pattern: "^postgres(ql)?://" })),
+  AGENT_STREAM_RETENTION: Type.Number({ minimum: 0, default: 600 }),
+  AGENT_CANCEL_ON_DISCONNECT: Type.Boolean({ default: false }),
+  AGENT_MULTITASK: Type.Union(
+    [Type.Literal("enqueue"), Type.Literal("reject"), Type.Literal("interrupt")],
+    {
+      default: "enqueue",
+    },
+  ),
+  AGENT_MAX_QUEUE: Type.Integer({ minimum: 1, default: 10 }),
+  AGENT_RUN_TIMEOUT: Type.Number({ exclusiveMinimum: 0, default: 1800 }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: "^rediss?://" })),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -52,6 +69,22 @@ export interface Config {
   /** `"*"` allows every origin; an empty list allows same-origin browsers only. */
   corsOrigins: string[] | "*";
   shutdownGraceMs: number;
+  agent: {
+    /** `demo` or `openai:<model>`. */
+    model: string;
+    demoTokenDelayMs: number;
+    openaiApiKey: string | undefined;
+    openaiBaseUrl: string | undefined;
+    checkpointDatabaseUrl: string | undefined;
+    streamRetentionMs: number;
+    cancelOnDisconnect: boolean;
+    multitask: "enqueue" | "reject" | "interrupt";
+    /** Most runs waiting behind the current one in a session, under `enqueue`. */
+    maxQueue: number;
+    runTimeoutMs: number;
+  };
+  /** Set: the node joins a cluster through Redis. Unset: everything stays in memory. */
+  redisUrl: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -59,6 +92,23 @@ export class ConfigError extends Error {
     super(message);
     this.name = "ConfigError";
   }
+}
+
+/** One line per bad variable; a choice among literals reads "must be one of: a, b". */
+function describeEnvErrors(env: Record<string, string>, errors: ErrorObject[]): string[] {
+  const byName = new Map<string, string>();
+  const choices = new Map<string, unknown[]>();
+  for (const e of errors) {
+    const name = e.instancePath.slice(1);
+    if (e.keyword === "const")
+      choices.set(name, [...(choices.get(name) ?? []), e.params["allowedValue"]]);
+    else if (e.keyword !== "anyOf" && !byName.has(name))
+      byName.set(name, e.message ?? "is invalid");
+  }
+  for (const [name, allowed] of choices) byName.set(name, `must be one of: ${allowed.join(", ")}`);
+  return [...byName].map(
+    ([name, problem]) => `${name}=${JSON.stringify(env[name] ?? "")}: ${problem}`,
+  );
 }
 
 // Environment values are strings: this validator coerces them, unlike the handlers' one.
@@ -74,11 +124,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     if (value !== undefined && value !== "") env[key] = value;
   }
   if (!validateEnv(env)) {
-    const problems = (validateEnv.errors ?? []).map((e) => {
-      const name = e.instancePath.slice(1) || String(e.params["missingProperty"] ?? "environment");
-      return `${name}=${JSON.stringify(env[name] ?? "")}: ${e.message ?? "is invalid"}`;
-    });
-    throw new ConfigError(`Invalid configuration: ${[...new Set(problems)].join("; ")}`);
+    throw new ConfigError(
+      `Invalid configuration: ${describeEnvErrors(env, validateEnv.errors ?? []).join("; ")}`,
+    );
   }
   const checked = env as unknown as Env;
   if (checked.WS_HEARTBEAT_TIMEOUT <= checked.WS_HEARTBEAT_INTERVAL) {
@@ -118,5 +166,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     jwtSecret: checked.AUTH_JWT_SECRET,
     corsOrigins: origins.includes("*") ? "*" : origins,
     shutdownGraceMs: checked.SHUTDOWN_GRACE_SECONDS * 1000,
+    agent: {
+      model: checked.AGENT_MODEL,
+      demoTokenDelayMs: checked.DEMO_TOKEN_DELAY_MS,
+      openaiApiKey: checked.OPENAI_API_KEY,
+      openaiBaseUrl: checked.OPENAI_BASE_URL,
+      checkpointDatabaseUrl: checked.CHECKPOINT_DATABASE_URL,
+      streamRetentionMs: checked.AGENT_STREAM_RETENTION * 1000,
+      cancelOnDisconnect: checked.AGENT_CANCEL_ON_DISCONNECT,
+      multitask: checked.AGENT_MULTITASK,
+      maxQueue: checked.AGENT_MAX_QUEUE,
+      runTimeoutMs: checked.AGENT_RUN_TIMEOUT * 1000,
+    },
+    redisUrl: checked.REDIS_URL,
   };
 }
