@@ -1,3 +1,4 @@
+import path from "node:path";
 import express, { type Express } from "express";
 import cors from "cors";
 import helmet from "helmet";
@@ -26,6 +27,10 @@ export function createHttpApp(
   app.use(cors({ origin: config.corsOrigins === "*" ? "*" : config.corsOrigins }));
   app.use(express.json({ limit: config.limits.maxMessageBytes }));
   app.use(createRoutes(routeDeps));
+  // The seed documents name the console test_websocket.html; both names serve the same page.
+  app.get(["/test_websocket.html", "/static/test_websocket.html"], (_req, res) => {
+    res.sendFile(path.join(publicDir, "index.html"));
+  });
   app.use(express.static(publicDir));
   app.use("/static", express.static(publicDir));
   app.use((req, res) =>
