@@ -1,0 +1,13 @@
+/** The agents the gateway runs; the run manager drives them with `streamEvents` v2. */
+export { buildAgentGraph, type AgentGraph } from "./agent-graph.js";
+export { createChatModel, type AgentModel } from "./chat-model.js";
+export { createCheckpointer, type Checkpointer } from "./checkpointer.js";
+export { DemoChatModel, type DemoChatModelFields } from "./demo-chat-model.js";
+export {
+  buildDiscussionGraph,
+  DEFAULT_PERSONAS,
+  DiscussionState,
+  type DiscussionGraph,
+  type Persona,
+  type Turn,
+} from "./discussion-graph.js";
