@@ -1,0 +1,97 @@
+import type { Logger } from "../../core/logger.js";
+import type { LocalEntries } from "./local-entries.js";
+import { replyArray, replyString, type RedisCommands } from "./lua.js";
+import { HEARTBEAT, PURGE_NODE, RESTORE } from "./scripts.js";
+
+const PURGE_BATCH = "500";
+
+interface PresenceOptions {
+  client: RedisCommands;
+  prefix: string;
+  nodeId: string;
+  ttlMs: number;
+  local: LocalEntries;
+  log: Logger;
+}
+
+/**
+ * Keeps this node's alive key fresh and cleans up after dead nodes.
+ *
+ * Ghosts stop counting as soon as a node's alive key expires, because every
+ * script counts per live node (scripts.ts). Their keys are then deleted by a
+ * sweep that every live node runs after each heartbeat: a purge is atomic and
+ * re-checks the node is still dead, so concurrent sweeps are harmless. A
+ * sweep rather than lazy clean-up inside the hot scripts keeps admit cheap:
+ * purging a node of thousands of connections happens in batches, off the path
+ * of any client.
+ */
+export class Presence {
+  private timer: NodeJS.Timeout | undefined;
+  private beating: Promise<void> | undefined;
+  private failing = false;
+  private registered = false;
+  private readonly prefixArgs: string[];
+
+  constructor(private readonly options: PresenceOptions) {
+    this.prefixArgs = [options.prefix, options.nodeId];
+  }
+
+  /** Registers the node now, then every third of the TTL, so two beats can fail before expiry. */
+  start(): Promise<void> {
+    this.timer = setInterval(() => void this.beat(), Math.max(1, this.options.ttlMs / 3));
+    this.timer.unref();
+    return this.beat();
+  }
+
+  /** Stops refreshing; without leave(), the node then looks dead once its key expires. */
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  beat(): Promise<void> {
+    this.beating ??= this.refresh().finally(() => (this.beating = undefined));
+    return this.beating;
+  }
+
+  /** Deletes the alive key first, so the node stops counting at once, then its entries. */
+  async leave(): Promise<void> {
+    this.stop();
+    await this.beating;
+    await this.purge(this.options.nodeId, true);
+  }
+
+  private async refresh(): Promise<void> {
+    const { client, log, local } = this.options;
+    try {
+      const reply = replyArray(
+        await HEARTBEAT.run(client, [...this.prefixArgs, String(this.options.ttlMs)]),
+      );
+      if (reply[0] === 0) {
+        // Our entries may be gone (Redis restarted, or we were presumed dead
+        // and purged): put back what this node still holds.
+        if (this.registered) {
+          log.warn("redis state: this node's entries were lost; restoring them", {
+            connections: local.connections.size,
+          });
+        }
+        await RESTORE.run(client, [...this.prefixArgs, local.snapshot()]);
+      }
+      this.registered = true;
+      if (this.failing) log.info("redis state: heartbeat restored");
+      this.failing = false;
+      for (const dead of reply.slice(1)) await this.purge(replyString(dead), false);
+    } catch (error) {
+      if (!this.failing) log.warn("redis state: heartbeat failed", { error });
+      this.failing = true;
+    }
+  }
+
+  private async purge(node: string, leaving: boolean): Promise<void> {
+    const args = [...this.prefixArgs, node, PURGE_BATCH, leaving ? "1" : "0"];
+    let reply: unknown;
+    do reply = await PURGE_NODE.run(this.options.client, args);
+    while (reply === 1);
+    if (!leaving && reply === 0) this.options.log.info("redis state: purged a dead node", { node });
+  }
+}

@@ -1,0 +1,303 @@
+import { randomUUID } from "node:crypto";
+import { expect } from "chai";
+import { createClient } from "redis";
+import { createLogger } from "../src/core/logger.js";
+import { createMemoryState } from "../src/state/memory.js";
+import { createRedisState, type RedisState } from "../src/state/redis-state.js";
+import type { ConnectionInfo, GatewayState } from "../src/state/types.js";
+import { startRedisServer, type PrivateRedis } from "./support/redis-server.js";
+
+const log = createLogger({ level: "error", format: "json" });
+const limits = { maxConnections: 100, maxConnectionsPerSession: 5 };
+
+type StateFactory = (nodeId: string) => Promise<GatewayState>;
+
+function connection(
+  id: string,
+  sessionId: string,
+  nodeId: string,
+  userId: string | null = null,
+): ConnectionInfo {
+  return { id, sessionId, userId, nodeId, connectedAt: Date.now() };
+}
+
+/** Polls a condition until it holds, failing after a bounded time. */
+async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The same cases for every implementation: they must behave alike. */
+function stateSuite(name: string, factory: () => StateFactory) {
+  describe(`${name} state`, () => {
+    let create: StateFactory;
+    let state: GatewayState;
+    const node = "node-a";
+    beforeEach(async () => {
+      create = factory();
+      state = await create(node);
+    });
+    afterEach(() => state.close());
+
+    it("refuses the 6th connection of a session with limit 5", async () => {
+      for (let i = 0; i < 5; i++) {
+        expect(
+          await state.connections.admit(connection(`c${i}`, "s1", node), limits),
+        ).to.deep.equal({ admitted: true });
+      }
+      expect(await state.connections.admit(connection("c5", "s1", node), limits)).to.deep.equal({
+        admitted: false,
+        reason: "session_full",
+      });
+      expect(await state.connections.admit(connection("c6", "s2", node), limits)).to.deep.equal({
+        admitted: true,
+      });
+    });
+
+    it("refuses a connection beyond the server cap", async () => {
+      const small = { maxConnections: 2, maxConnectionsPerSession: 5 };
+      await state.connections.admit(connection("c1", "s1", node), small);
+      await state.connections.admit(connection("c2", "s2", node), small);
+      expect(await state.connections.admit(connection("c3", "s3", node), small)).to.deep.equal({
+        admitted: false,
+        reason: "server_full",
+      });
+    });
+
+    it("keeps a session to the user of its first connection", async () => {
+      await state.connections.admit(connection("c1", "s1", node, "alice"), limits);
+      expect(
+        await state.connections.admit(connection("c2", "s1", node, "bob"), limits),
+      ).to.deep.equal({ admitted: false, reason: "forbidden" });
+      expect(
+        await state.connections.admit(connection("c3", "s1", node, null), limits),
+      ).to.deep.equal({ admitted: false, reason: "forbidden" });
+      expect(
+        await state.connections.admit(connection("c4", "s1", node, "alice"), limits),
+      ).to.deep.equal({ admitted: true });
+      await state.connections.admit(connection("c5", "s2", node, null), limits);
+      expect(
+        await state.connections.admit(connection("c6", "s2", node, "bob"), limits),
+      ).to.deep.equal({ admitted: false, reason: "forbidden" });
+    });
+
+    it("frees the place and the session on release", async () => {
+      const one = { maxConnections: 1, maxConnectionsPerSession: 1 };
+      await state.connections.admit(connection("c1", "s1", node, "alice"), one);
+      await state.connections.release("c1");
+      await state.connections.release("unknown");
+      expect(await state.connections.sessionConnections("s1")).to.deep.equal([]);
+      expect(await state.connections.admit(connection("c2", "s1", node, "bob"), one)).to.deep.equal(
+        {
+          admitted: true,
+        },
+      );
+    });
+
+    it("lists a session's connections", async () => {
+      const first = connection("c1", "s1", node, "alice");
+      await state.connections.admit(first, limits);
+      await state.connections.admit(connection("c2", "s2", node), limits);
+      const listed = await state.connections.sessionConnections("s1");
+      expect(
+        listed.map(({ id, sessionId, userId, nodeId, connectedAt }) => ({
+          id,
+          sessionId,
+          userId,
+          nodeId,
+          connectedAt,
+        })),
+      ).to.deep.equal([first]);
+      expect(await state.connections.sessionConnections("nobody")).to.deep.equal([]);
+    });
+
+    it("counts messages per connection and in total", async () => {
+      await state.connections.admit(connection("c1", "s1", node), limits);
+      await state.connections.admit(connection("c2", "s1", node), limits);
+      const counted = [
+        state.connections.countMessage("c1"),
+        state.connections.countMessage("c1"),
+        state.connections.countMessage("c2"),
+      ];
+      expect(counted).to.deep.equal([undefined, undefined, undefined]);
+      const stats = await state.connections.statistics();
+      const counts = Object.fromEntries(stats.connections.map((c) => [c.id, c.messageCount]));
+      expect(counts).to.deep.equal({ c1: 2, c2: 1 });
+      expect(stats.totalMessages).to.equal(3);
+    });
+
+    it("reports active and total connections with their node", async () => {
+      const c1 = connection("c1", "s1", node, "alice");
+      await state.connections.admit(c1, limits);
+      await state.connections.admit(connection("c2", "s2", node), limits);
+      await state.connections.release("c2");
+      const stats = await state.connections.statistics();
+      expect(stats.activeConnections).to.equal(1);
+      expect(stats.totalConnections).to.equal(2);
+      expect(stats.connections).to.deep.equal([{ ...c1, messageCount: 0 }]);
+    });
+
+    it("counts project members through join, leave and leaveAll", async () => {
+      expect(await state.projects.join("p1", "c1")).to.equal(1);
+      expect(await state.projects.join("p1", "c2")).to.equal(2);
+      expect(await state.projects.join("p1", "c2")).to.equal(2);
+      expect(await state.projects.join("p2", "c1")).to.equal(1);
+      expect(await state.projects.members("p1")).to.equal(2);
+      expect(await state.projects.leave("p1", "c2")).to.equal(1);
+      expect(await state.projects.leave("p1", "c2")).to.equal(1);
+      await state.projects.leaveAll("c1");
+      expect(await state.projects.members("p1")).to.equal(0);
+      expect(await state.projects.members("p2")).to.equal(0);
+      expect(await state.projects.members("never")).to.equal(0);
+    });
+
+    it("claims, reports and releases a session's run", async () => {
+      const run = { messageId: "m1", sessionId: "s1", nodeId: node, startedAt: Date.now() };
+      expect(await state.runs.current("s1")).to.equal(null);
+      expect(await state.runs.claim(run)).to.equal(true);
+      expect(await state.runs.claim({ ...run, messageId: "m2" })).to.equal(false);
+      expect(await state.runs.current("s1")).to.deep.equal(run);
+      await state.runs.release("s1", "m2");
+      expect(await state.runs.current("s1")).to.deep.equal(run);
+      await state.runs.release("s1", "m1");
+      expect(await state.runs.current("s1")).to.equal(null);
+      expect(await state.runs.claim({ ...run, messageId: "m3" })).to.equal(true);
+    });
+  });
+}
+
+stateSuite("memory", () => () => Promise.resolve(createMemoryState()));
+
+describe("redis state across nodes", () => {
+  let redis: PrivateRedis;
+  const clients: Array<ReturnType<typeof createClient>> = [];
+  const states: GatewayState[] = [];
+
+  /** A client of its own per state, as each gateway process would have. */
+  async function newClient() {
+    const client = createClient({ url: redis.url, socket: { reconnectStrategy: 50 } });
+    client.on("error", () => {});
+    await client.connect();
+    clients.push(client);
+    return client;
+  }
+
+  /** Node states sharing one key prefix, as the nodes of one cluster. */
+  function cluster(nodeTtlMs = 15_000) {
+    const prefix = `test-${randomUUID()}:`;
+    const join = async (nodeId: string): Promise<RedisState> => {
+      const state = createRedisState({ client: await newClient(), nodeId, log, nodeTtlMs, prefix });
+      states.push(state);
+      return state;
+    };
+    return { prefix, join };
+  }
+
+  before(async () => {
+    redis = await startRedisServer();
+  });
+  afterEach(async () => {
+    await Promise.all(states.splice(0).map((s) => s.close()));
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+  });
+  after(() => redis.stop());
+
+  stateSuite("redis", () => cluster().join);
+
+  it("lets nodes sharing one Redis see each other's connections", async () => {
+    const { join } = cluster();
+    const [a, b] = [await join("node-a"), await join("node-b")];
+    for (let i = 0; i < 3; i++) {
+      await a.connections.admit(connection(`a${i}`, "s1", "node-a", "alice"), limits);
+      if (i < 2) await b.connections.admit(connection(`b${i}`, "s1", "node-b", "alice"), limits);
+    }
+    expect(
+      await b.connections.admit(connection("b9", "s1", "node-b", "alice"), limits),
+    ).to.have.property("reason", "session_full");
+    expect(
+      await a.connections.admit(connection("a9", "s1", "node-a", "bob"), limits),
+    ).to.have.property("reason", "forbidden");
+    const stats = await a.connections.statistics();
+    expect(stats.activeConnections).to.equal(5);
+    expect(stats.connections.map((c) => `${c.id}@${c.nodeId}`)).to.have.members([
+      "a0@node-a",
+      "a1@node-a",
+      "a2@node-a",
+      "b0@node-b",
+      "b1@node-b",
+    ]);
+    b.connections.countMessage("b0");
+    expect((await b.connections.statistics()).totalMessages).to.equal(1);
+    expect(await a.projects.join("p1", "a0")).to.equal(1);
+    expect(await b.projects.join("p1", "b0")).to.equal(2);
+    expect(
+      await a.runs.claim({ messageId: "m1", sessionId: "s1", nodeId: "node-a", startedAt: 1 }),
+    ).to.equal(true);
+    expect(
+      await b.runs.claim({ messageId: "m2", sessionId: "s1", nodeId: "node-b", startedAt: 2 }),
+    ).to.equal(false);
+    expect(await b.runs.current("s1")).to.include({ messageId: "m1", nodeId: "node-a" });
+  });
+
+  it("stops counting a node whose liveness expired, then purges its keys", async () => {
+    const { prefix, join } = cluster(300);
+    const [a, b] = [await join("node-a"), await join("node-b")];
+    const one = { maxConnections: 100, maxConnectionsPerSession: 1 };
+    await b.connections.admit(connection("b1", "s1", "node-b", "bob"), one);
+    await b.projects.join("p1", "b1");
+    await b.runs.claim({ messageId: "m1", sessionId: "s1", nodeId: "node-b", startedAt: 1 });
+    expect((await a.connections.statistics()).activeConnections).to.equal(1);
+    expect(await a.projects.members("p1")).to.equal(1);
+
+    b.suspendHeartbeat();
+    await eventually(async () => (await a.connections.statistics()).activeConnections === 0);
+    expect(await a.connections.sessionConnections("s1")).to.deep.equal([]);
+    expect(await a.projects.members("p1")).to.equal(0);
+    expect(await a.runs.current("s1")).to.equal(null);
+    expect(await a.connections.admit(connection("a1", "s1", "node-a", "alice"), one)).to.deep.equal(
+      {
+        admitted: true,
+      },
+    );
+
+    // node-a's own heartbeat (every 100 ms here) sweeps node-b's keys away.
+    const raw = await newClient();
+    await eventually(async () => (await raw.keys(`${prefix}*node-b*`)).length === 0);
+    expect(
+      await raw.exists([`${prefix}conn:b1`, `${prefix}conn-projects:b1`, `${prefix}run:s1`]),
+    ).to.equal(0);
+  });
+
+  it("leaves on close without quitting the client it was given", async () => {
+    const { join } = cluster();
+    const [a, b] = [await join("node-a"), await join("node-b")];
+    await b.connections.admit(connection("b1", "s1", "node-b"), limits);
+    await b.projects.join("p1", "b1");
+    await b.close();
+    expect((await a.connections.statistics()).activeConnections).to.equal(0);
+    expect(await a.projects.members("p1")).to.equal(0);
+    expect(clients.every((c) => c.isReady)).to.equal(true);
+  });
+
+  it("puts a node's connections back after Redis restarts empty", async () => {
+    const { join } = cluster(300);
+    const [a, b] = [await join("node-a"), await join("node-b")];
+    await b.connections.admit(connection("b1", "s1", "node-b", "bob"), limits);
+    await b.projects.join("p1", "b1");
+    await redis.restart();
+    await eventually(async () => {
+      try {
+        return (await a.connections.statistics()).activeConnections === 1;
+      } catch {
+        return false;
+      }
+    });
+    expect(await a.projects.members("p1")).to.equal(1);
+    expect(
+      await a.connections.admit(connection("a1", "s1", "node-a", "alice"), limits),
+    ).to.have.property("reason", "forbidden");
+  });
+});
