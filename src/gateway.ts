@@ -18,6 +18,8 @@ import { attachDispatcher } from "./socket/dispatcher.js";
 import { createMemoryState } from "./state/memory.js";
 import type { GatewayState } from "./state/types.js";
 import { ToolRegistry } from "./tools/tool-registry.js";
+import { createAgentRuntime } from "./runs/agent-runtime.js";
+import { RunManager } from "./runs/run-manager.js";
 
 // This file runs from src/ under tsx and from dist/src/ once built; either way
 // handlers/ sits beside src/, and public/ at the package root.
@@ -85,13 +87,23 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   );
   httpServer.on("request", app);
 
+  const runtime = await createAgentRuntime(config, tools);
+  const runs = new RunManager({ io, config, state, runtime, nodeId, log });
   const rateLimiter = new RateLimiterMemory({ points: config.limits.rateLimitPerSec, duration: 1 });
   const authenticator = config.jwtSecret ? new JwtAuthenticator(config.jwtSecret) : undefined;
   io.use(
     createAdmission({ config, state, nodeId, authenticator, isAccepting: () => accepting, log }),
   );
   io.on("connection", (socket) => {
-    const ctx = openConnection(socket, { io, config, state, tools, log });
+    const ctx = openConnection(socket, {
+      io,
+      config,
+      state,
+      tools,
+      runs,
+      vendor: runtime.vendor,
+      log,
+    });
     attachDispatcher(socket, ctx, {
       config,
       handlers,
@@ -121,6 +133,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     close() {
       closing ??= (async () => {
         accepting = false;
+        await runs.drain(config.shutdownGraceMs);
         io.emit(
           "server_shutdown",
           serverEvent("server_shutdown", {
@@ -130,6 +143,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         );
         await io.close();
         await state.close();
+        await runtime.close();
       })();
       return closing;
     },

@@ -20,13 +20,22 @@ export interface ServerEventMap {
   error: WireError & { request_type?: string; message_id?: string };
   pong: Record<string, never>;
   tool_result: { tool_name: string; result: unknown; message_id?: string };
+  tool_start: { message_id: string; tool_name: string; input: unknown };
+  stream_start: { message_id: string; session_id: string; kind: "chat" | "discussion" };
+  stream_chunk: { message_id: string; seq: number; content: string; agent: string };
+  stream_end: { message_id: string; total_content: string };
+  speaker_change: { message_id: string; agent: string; round: number };
+  cancelled: { message_id: string; partial_content: string; reason: string };
+  status: { status: "processing"; message_id: string };
+  agent_response: { message_id: string; content: string; vendor: string };
   joined_project: { project_id: string; members: number };
   left_project: { project_id: string; members: number };
   user_feedback_response: { status: "received"; project_id: string };
   project_message: ProjectEventData;
   project_stage_update: ProjectEventData;
   project_status_change: ProjectEventData;
-  progress_update: ProjectEventData;
+  /** From a project push (`project_id`) or an agent run (`message_id`). */
+  progress_update: { data: Record<string, unknown>; project_id?: string; message_id?: string };
   agent_message: ProjectEventData;
   server_shutdown: { message: string; reconnect: boolean };
 }

@@ -2,6 +2,7 @@ import type { Logger } from "../core/logger.js";
 import type { ServerEventMap, ServerEventType } from "../core/protocol.js";
 import type { ToolRegistry } from "../tools/tool-registry.js";
 import type { AuthUser } from "../auth/authenticate.js";
+import type { RunRequest, SubmittedRun } from "../runs/run-request.js";
 
 export type Emit = <K extends ServerEventType>(type: K, data: ServerEventMap[K]) => void;
 
@@ -11,6 +12,18 @@ export interface ProjectRooms {
   join(projectId: string): Promise<number>;
   leave(projectId: string): Promise<number>;
   isMember(projectId: string): boolean;
+}
+
+/** The session's agent runs, as seen from one connection. */
+export interface SessionRunControl {
+  /** Starts (or queues, per AGENT_MULTITASK) a run; resolves with its message id before the first token. */
+  submit(request: RunRequest, messageId?: string): SubmittedRun;
+  /** Cancels the named run, or the session's current one; `not_found` when there is none. */
+  cancel(messageId?: string): { message_id: string };
+  /** Sends this connection the stream's events after `afterSeq`, then the live ones. */
+  resume(messageId: string, afterSeq: number): Promise<void>;
+  /** The model vendor, e.g. "demo" or "openai". */
+  readonly vendor: string;
 }
 
 /** Everything a handler may touch, and nothing more. One context per connection. */
@@ -32,4 +45,5 @@ export interface HandlerContext {
   ): void;
   readonly projects: ProjectRooms;
   readonly tools: ToolRegistry;
+  readonly runs: SessionRunControl;
 }

@@ -13,6 +13,7 @@ import {
 import type { Emit, HandlerContext } from "../registry/handler-context.js";
 import type { GatewayState } from "../state/types.js";
 import type { ToolRegistry } from "../tools/tool-registry.js";
+import type { RunManager } from "../runs/run-manager.js";
 import type { ConnectionData } from "./connection-data.js";
 
 interface ConnectionDeps {
@@ -20,6 +21,8 @@ interface ConnectionDeps {
   config: Config;
   state: GatewayState;
   tools: ToolRegistry;
+  runs: RunManager;
+  vendor: string;
   log: Logger;
 }
 
@@ -63,8 +66,15 @@ export function openConnection(socket: Socket, deps: ConnectionDeps): HandlerCon
       isMember: (projectId) => socket.rooms.has(projectRoom(projectId)),
     },
     tools: deps.tools,
+    runs: {
+      vendor: deps.vendor,
+      submit: (request, messageId) => deps.runs.submit(sessionId, request, messageId),
+      cancel: (messageId) => deps.runs.cancel(sessionId, messageId),
+      resume: (messageId, afterSeq) => deps.runs.resume(socket, messageId, afterSeq, closed.signal),
+    },
   };
 
+  deps.runs.onConnection(socket, sessionId);
   void socket.join(sessionRoom(sessionId));
   socket.once("disconnect", (reason) => {
     closed.abort(new Error("The connection closed"));

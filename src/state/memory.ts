@@ -10,6 +10,7 @@ import type {
   RunRegistry,
   Statistics,
 } from "./types.js";
+import { MemoryStreamStore } from "./memory-streams.js";
 
 class MemoryConnectionRegistry implements ConnectionRegistry {
   private readonly connections = new Map<string, ConnectionStats>();
@@ -114,10 +115,15 @@ class MemoryRunRegistry implements RunRegistry {
 }
 
 export function createMemoryState(): GatewayState {
+  const streams = new MemoryStreamStore();
   return {
     connections: new MemoryConnectionRegistry(),
     projects: new MemoryProjectMembership(),
     runs: new MemoryRunRegistry(),
-    close: () => Promise.resolve(),
+    streams,
+    close: () => {
+      streams.clear();
+      return Promise.resolve();
+    },
   };
 }

@@ -75,5 +75,41 @@ export interface GatewayState {
   connections: ConnectionRegistry;
   projects: ProjectMembership;
   runs: RunRegistry;
+  streams: StreamStore;
   close(): Promise<void>;
+}
+
+/** One event of an agent stream as it went out on the wire. Chunks carry their `seq`. */
+export interface StreamEvent {
+  type: string;
+  payload: { type: string; timestamp: number; seq?: number; [key: string]: unknown };
+}
+
+/** A follower past its replay: `done` settles when the stream ends or the follower aborts. */
+export interface StreamFollower {
+  done: Promise<"ended" | "aborted">;
+}
+
+/**
+ * The history of every agent stream, kept for AGENT_STREAM_RETENTION after its
+ * end, so a client can resume from any node without gap or duplicate.
+ */
+export interface StreamStore {
+  /** Starts a stream's history. */
+  open(messageId: string, sessionId: string): void;
+  /** Appends in call order; never waits, so the token path never blocks on storage. */
+  append(messageId: string, event: StreamEvent): void;
+  /** Marks the end (after its terminal event was appended); history expires after `retentionMs`. */
+  close(messageId: string, retentionMs: number): void;
+  /**
+   * Delivers the stored chunks with `seq > afterSeq` and the terminal event if
+   * stored, then resolves; every later event follows live until the stream
+   * ends or `signal` aborts. Resolves null for a stream it has no history of.
+   */
+  follow(
+    messageId: string,
+    afterSeq: number,
+    onEvent: (event: StreamEvent) => void,
+    signal: AbortSignal,
+  ): Promise<StreamFollower | null>;
 }

@@ -1,0 +1,27 @@
+import { DEFAULT_PERSONAS } from "../src/agents/index.js";
+import { defineHandler, GatewayError, Type } from "../src/handler-kit.js";
+
+const Participant = Type.Object({
+  name: Type.String({ pattern: "^[a-z][a-z0-9_]{0,31}$", description: "Also the speaker's label" }),
+  style: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+});
+
+export default defineHandler({
+  type: "start_conversation",
+  description:
+    "Starts a multi-agent discussion: each participant speaks in turn for `rounds` rounds, streamed with speaker_change and stream_chunk.",
+  schema: Type.Object({
+    topic: Type.String({ minLength: 1, maxLength: 2000 }),
+    participants: Type.Optional(Type.Array(Participant, { minItems: 2, maxItems: 6 })),
+    rounds: Type.Integer({ minimum: 1, maximum: 10, default: 2 }),
+  }),
+  handle({ topic, participants, rounds }, ctx) {
+    const personas =
+      participants?.map((p) => ({ name: p.name, style: p.style ?? `speaks as ${p.name}` })) ??
+      DEFAULT_PERSONAS;
+    if (new Set(personas.map((p) => p.name)).size !== personas.length) {
+      throw new GatewayError("invalid_payload", "Participant names must be unique");
+    }
+    return ctx.runs.submit({ kind: "discussion", topic, participants: personas, rounds });
+  },
+});

@@ -1,0 +1,192 @@
+import { HumanMessage } from "@langchain/core/messages";
+import type { StreamEvent as GraphEvent } from "@langchain/core/tracers/log_stream";
+import { GatewayError } from "../core/errors.js";
+import type { ServerEventMap, ServerEventType } from "../core/protocol.js";
+import type { AgentRuntime } from "./agent-runtime.js";
+import type { RunRequest } from "./run-request.js";
+
+export type Publish = <K extends ServerEventType>(type: K, data: ServerEventMap[K]) => void;
+
+export type RunOutcome =
+  | { status: "completed" }
+  | { status: "cancelled"; reason: string }
+  | { status: "failed"; error: GatewayError };
+
+/**
+ * One agent run: drives the graph through its v2 event stream and publishes
+ * the protocol's events. Once stopped (cancel, timeout), it publishes nothing
+ * more, whatever the graph still yields while it unwinds.
+ */
+export class AgentRun {
+  readonly controller = new AbortController();
+  private seq = 0;
+  private content = "";
+  private stopReason: GatewayError | undefined;
+  /** Discussion turns so far, for speaker changes and progress. */
+  private turns: { names: Set<string>; count: number; perRound: number; total: number } | undefined;
+  /** Chat graph steps so far, for progress. */
+  private steps = 0;
+
+  constructor(
+    readonly messageId: string,
+    readonly sessionId: string,
+    readonly request: RunRequest,
+  ) {}
+
+  get partialContent(): string {
+    return this.content;
+  }
+
+  get stopped(): boolean {
+    return this.stopReason !== undefined;
+  }
+
+  /** Stops the run; the graph sees the abort through the signal it was given. */
+  stop(reason: GatewayError): void {
+    if (this.stopReason) return;
+    this.stopReason = reason;
+    this.controller.abort(reason);
+  }
+
+  async execute(runtime: AgentRuntime, publish: Publish): Promise<RunOutcome> {
+    const { request, messageId } = this;
+    const streaming = request.kind !== "query";
+    if (streaming) {
+      publish("stream_start", {
+        message_id: messageId,
+        session_id: this.sessionId,
+        kind: request.kind,
+      });
+    } else {
+      publish("status", { status: "processing", message_id: messageId });
+    }
+    try {
+      for await (const event of this.events(runtime)) {
+        if (this.stopped) break;
+        this.handle(event, publish, streaming);
+      }
+    } catch (error) {
+      if (!this.stopped)
+        return {
+          status: "failed",
+          error: new GatewayError("agent_error", describe(error), undefined, { cause: error }),
+        };
+    }
+    if (this.stopReason) {
+      return this.stopReason.code === "timeout"
+        ? { status: "failed", error: this.stopReason }
+        : { status: "cancelled", reason: this.stopReason.message };
+    }
+    if (streaming) publish("stream_end", { message_id: messageId, total_content: this.content });
+    else
+      publish("agent_response", {
+        message_id: messageId,
+        content: this.content,
+        vendor: runtime.vendor,
+      });
+    return { status: "completed" };
+  }
+
+  private chunk(publish: Publish, content: string, agent: string, streaming = true): void {
+    this.content += content;
+    if (streaming)
+      publish("stream_chunk", { message_id: this.messageId, seq: ++this.seq, content, agent });
+  }
+
+  private events(runtime: AgentRuntime): AsyncIterable<GraphEvent> {
+    const { request, controller } = this;
+    const options = { version: "v2" as const, signal: controller.signal };
+    switch (request.kind) {
+      case "chat":
+      case "query":
+        return runtime.chatGraph.streamEvents(
+          { messages: [new HumanMessage(request.content)] },
+          { ...options, configurable: { thread_id: this.sessionId } },
+        );
+      case "discussion":
+        this.turns = {
+          names: new Set(request.participants.map((p) => p.name)),
+          count: 0,
+          perRound: request.participants.length,
+          total: request.participants.length * request.rounds,
+        };
+        return runtime
+          .discussionGraph(request.participants, request.rounds)
+          .streamEvents({ topic: request.topic }, options);
+    }
+  }
+
+  private handle(event: GraphEvent, publish: Publish, streaming: boolean): void {
+    const node: unknown = event.metadata["langgraph_node"];
+    const agent = typeof node === "string" ? node : "agent";
+    const message_id = this.messageId;
+    switch (event.event) {
+      case "on_chat_model_stream": {
+        const text = textOf((event.data as { chunk?: { content?: unknown } }).chunk?.content);
+        if (text.length > 0) this.chunk(publish, text, agent, streaming);
+        return;
+      }
+      case "on_tool_start": {
+        const input = (event.data as { input?: unknown }).input;
+        publish("tool_start", { message_id, tool_name: event.name, input });
+        return;
+      }
+      case "on_tool_end": {
+        const result = toolResult((event.data as { output?: unknown }).output);
+        publish("tool_result", { message_id, tool_name: event.name, result });
+        return;
+      }
+      case "on_chain_start":
+        // A graph node's own run is named after the node; LangGraph's internal nodes start with "__".
+        if (streaming && event.name === agent && !agent.startsWith("__"))
+          this.nodeStarted(publish, agent);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private nodeStarted(publish: Publish, node: string): void {
+    const message_id = this.messageId;
+    if (!this.turns) {
+      const data = { stage: node, completed: this.steps, total: this.steps + 1 };
+      this.steps++;
+      publish("progress_update", { message_id, data });
+      return;
+    }
+    if (!this.turns.names.has(node)) return;
+    const turn = this.turns.count++;
+    const round = Math.floor(turn / this.turns.perRound) + 1;
+    publish("speaker_change", { message_id, agent: node, round });
+    publish("progress_update", {
+      message_id,
+      data: { stage: node, completed: turn, total: this.turns.total },
+    });
+    // Turns are separated in total_content too, which stays the exact concatenation of the chunks.
+    if (turn > 0) this.chunk(publish, "\n\n", node);
+  }
+}
+
+function textOf(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return "";
+  return (content as unknown[])
+    .map((part) => (typeof part === "object" && part && "text" in part ? String(part.text) : ""))
+    .join("");
+}
+
+/** Tool outputs arrive as ToolMessages with string content; numbers and JSON are restored. */
+function toolResult(output: unknown): unknown {
+  const content =
+    typeof output === "object" && output && "content" in output ? output.content : output;
+  if (typeof content !== "string") return content;
+  try {
+    return JSON.parse(content) as unknown;
+  } catch {
+    return content;
+  }
+}
+
+function describe(error: unknown): string {
+  return `The agent failed: ${error instanceof Error ? error.message : String(error)}`;
+}

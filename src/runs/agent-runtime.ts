@@ -1,0 +1,40 @@
+import {
+  buildAgentGraph,
+  buildDiscussionGraph,
+  createChatModel,
+  createCheckpointer,
+  type Persona,
+} from "../agents/index.js";
+import type { Config } from "../core/config.js";
+import type { ToolRegistry } from "../tools/tool-registry.js";
+
+export type ChatGraph = ReturnType<typeof buildAgentGraph>;
+export type DiscussionGraph = ReturnType<typeof buildDiscussionGraph>;
+
+/** The model, its compiled graphs and the checkpointer, built once per process. */
+export interface AgentRuntime {
+  readonly vendor: string;
+  readonly chatGraph: ChatGraph;
+  discussionGraph(participants: Persona[], rounds: number): DiscussionGraph;
+  close(): Promise<void>;
+}
+
+export async function createAgentRuntime(
+  config: Config,
+  tools: ToolRegistry,
+): Promise<AgentRuntime> {
+  const { model, vendor } = createChatModel(config.agent);
+  const checkpointer = await createCheckpointer(config.agent.checkpointDatabaseUrl);
+  const chatGraph = buildAgentGraph({
+    model,
+    tools: tools.list(),
+    checkpointer: checkpointer.saver,
+  });
+  return {
+    vendor,
+    chatGraph,
+    discussionGraph: (participants, rounds) =>
+      buildDiscussionGraph({ model, participants, rounds }),
+    close: () => checkpointer.close(),
+  };
+}

@@ -1,0 +1,289 @@
+import { randomUUID } from "node:crypto";
+import type { Server, Socket } from "socket.io";
+import type { Config } from "../core/config.js";
+import { GatewayError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import { serverEvent, sessionRoom, type ServerEventType } from "../core/protocol.js";
+import type { GatewayState } from "../state/types.js";
+import type { AgentRuntime } from "./agent-runtime.js";
+import { AgentRun, type Publish } from "./agent-run.js";
+import type { RunRequest, SubmittedRun } from "./run-request.js";
+
+/** Sockets in this room get a stream's events from their own resume, not from the live broadcast. */
+export const catchUpRoom = (messageId: string): string => `catch-up:${messageId}`;
+
+interface SessionRuns {
+  current: AgentRun | undefined;
+  queue: AgentRun[];
+}
+
+interface RunManagerDeps {
+  io: Server;
+  config: Config;
+  state: GatewayState;
+  runtime: AgentRuntime;
+  nodeId: string;
+  log: Logger;
+}
+
+/**
+ * Owns every agent run on this node: one at a time per session, the
+ * multitask policy, cancellation, timeouts, stream history and resume.
+ */
+export class RunManager {
+  private readonly sessions = new Map<string, SessionRuns>();
+  private readonly settled = new Set<() => void>();
+
+  constructor(private readonly deps: RunManagerDeps) {}
+
+  submit(sessionId: string, request: RunRequest, messageId: string = randomUUID()): SubmittedRun {
+    const { multitask, maxQueue } = this.deps.config.agent;
+    const runs = this.session(sessionId);
+    if (
+      runs.current?.messageId === messageId ||
+      runs.queue.some((r) => r.messageId === messageId)
+    ) {
+      throw new GatewayError(
+        "invalid_payload",
+        `message_id ${messageId} is already in use in this session`,
+      );
+    }
+    const run = new AgentRun(messageId, sessionId, request);
+    if (!runs.current) {
+      runs.current = run;
+      void this.execute(runs, run);
+      return { message_id: messageId, queue_position: 0 };
+    }
+    switch (multitask) {
+      case "reject":
+        throw new GatewayError(
+          "busy",
+          `Session ${sessionId} is already running ${runs.current.messageId}`,
+          {
+            running_message_id: runs.current.messageId,
+          },
+        );
+      case "interrupt":
+        for (const queued of runs.queue.splice(0))
+          this.announceCancelled(queued, "interrupted by a newer message");
+        runs.current.stop(new GatewayError("busy", "interrupted by a newer message"));
+        runs.queue.push(run);
+        return { message_id: messageId, queue_position: 1 };
+      case "enqueue":
+        if (runs.queue.length >= maxQueue) {
+          throw new GatewayError(
+            "busy",
+            `Session ${sessionId} already has ${maxQueue} messages waiting`,
+          );
+        }
+        runs.queue.push(run);
+        return { message_id: messageId, queue_position: runs.queue.length };
+    }
+  }
+
+  /** Cancels the named run, or the session's current one. */
+  cancel(
+    sessionId: string,
+    messageId?: string,
+    reason = "cancelled by the client",
+  ): { message_id: string } {
+    const runs = this.sessions.get(sessionId);
+    const current = runs?.current;
+    if (
+      current &&
+      !current.stopped &&
+      (messageId === undefined || current.messageId === messageId)
+    ) {
+      current.stop(new GatewayError("not_found", reason));
+      return { message_id: current.messageId };
+    }
+    const index = runs?.queue.findIndex((r) => r.messageId === messageId) ?? -1;
+    const queued = index >= 0 ? runs?.queue.splice(index, 1)[0] : undefined;
+    if (!queued) {
+      throw new GatewayError(
+        "not_found",
+        messageId ? `No run ${messageId} in this session` : "Nothing to cancel",
+      );
+    }
+    this.announceCancelled(queued, reason);
+    return { message_id: queued.messageId };
+  }
+
+  /** Cancels everything a session has, when its last client leaves and the configuration says so. */
+  async onSessionLeft(sessionId: string): Promise<void> {
+    if (!this.deps.config.agent.cancelOnDisconnect || !this.sessions.has(sessionId)) return;
+    const remaining = await this.deps.state.connections.sessionConnections(sessionId);
+    if (remaining.length > 0) return;
+    const runs = this.sessions.get(sessionId);
+    for (const queued of runs?.queue.splice(0) ?? [])
+      this.announceCancelled(queued, "the last client disconnected");
+    runs?.current?.stop(new GatewayError("not_found", "the last client disconnected"));
+  }
+
+  /**
+   * A socket that arrives while its session streams gets that stream only
+   * through `resume`, so the replay and the live events never overlap.
+   */
+  onConnection(socket: Socket, sessionId: string): void {
+    const current = this.sessions.get(sessionId)?.current;
+    if (current) void socket.join(catchUpRoom(current.messageId));
+  }
+
+  /** Replays the stream after `afterSeq` to this socket alone; it then follows the stream live. */
+  async resume(
+    socket: Socket,
+    messageId: string,
+    afterSeq: number,
+    signal: AbortSignal,
+  ): Promise<void> {
+    // Leave the live broadcast first: from here on this socket's copy of the stream comes from the history.
+    void socket.join(catchUpRoom(messageId));
+    const follower = await this.deps.state.streams.follow(
+      messageId,
+      afterSeq,
+      (event) => socket.emit(event.type, event.payload),
+      signal,
+    );
+    if (!follower) {
+      void socket.leave(catchUpRoom(messageId));
+      throw new GatewayError(
+        "stream_expired",
+        `Stream ${messageId} is unknown or its history has expired`,
+      );
+    }
+    void follower.done.then(() => socket.leave(catchUpRoom(messageId)));
+  }
+
+  activeRuns(): number {
+    let count = 0;
+    for (const runs of this.sessions.values()) count += (runs.current ? 1 : 0) + runs.queue.length;
+    return count;
+  }
+
+  /** Lets running streams finish for up to `graceMs`, then cancels what is left. */
+  async drain(graceMs: number): Promise<void> {
+    if (this.activeRuns() === 0) return;
+    const idle = new Promise<void>((resolve) => {
+      const check = () => {
+        if (this.activeRuns() > 0) return;
+        this.settled.delete(check);
+        resolve();
+      };
+      this.settled.add(check);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<"timeout">(
+      (resolve) => (timer = setTimeout(() => resolve("timeout"), graceMs)),
+    );
+    if ((await Promise.race([idle, deadline])) === "timeout") {
+      for (const sessionId of [...this.sessions.keys()]) {
+        const runs = this.sessions.get(sessionId);
+        for (const queued of runs?.queue.splice(0) ?? [])
+          this.announceCancelled(queued, "the server is shutting down");
+        runs?.current?.stop(new GatewayError("shutting_down", "the server is shutting down"));
+      }
+      await idle;
+    }
+    clearTimeout(timer);
+  }
+
+  private session(sessionId: string): SessionRuns {
+    let runs = this.sessions.get(sessionId);
+    if (!runs) this.sessions.set(sessionId, (runs = { current: undefined, queue: [] }));
+    return runs;
+  }
+
+  private async execute(runs: SessionRuns, run: AgentRun): Promise<void> {
+    const { state, config, runtime, nodeId, log } = this.deps;
+    const runLog = log.child({ session_id: run.sessionId, message_id: run.messageId });
+    const publish = this.publisher(run);
+    const timer = setTimeout(
+      () =>
+        run.stop(
+          new GatewayError(
+            "timeout",
+            `The run exceeded AGENT_RUN_TIMEOUT (${config.agent.runTimeoutMs / 1000} s)`,
+          ),
+        ),
+      config.agent.runTimeoutMs,
+    );
+    state.streams.open(run.messageId, run.sessionId);
+    try {
+      await state.runs.claim({
+        messageId: run.messageId,
+        sessionId: run.sessionId,
+        nodeId,
+        startedAt: Date.now(),
+      });
+      runLog.info("run started", { kind: run.request.kind });
+      const outcome = await run.execute(runtime, publish);
+      switch (outcome.status) {
+        case "completed":
+          runLog.info("run completed");
+          break;
+        case "cancelled":
+          publish("cancelled", {
+            message_id: run.messageId,
+            partial_content: run.partialContent,
+            reason: outcome.reason,
+          });
+          runLog.info("run cancelled", { reason: outcome.reason });
+          break;
+        case "failed":
+          publish("error", {
+            code: outcome.error.code,
+            message: outcome.error.message,
+            message_id: run.messageId,
+          });
+          runLog.error("run failed", {
+            code: outcome.error.code,
+            error: outcome.error.cause ?? outcome.error,
+          });
+          break;
+      }
+    } catch (error) {
+      runLog.error("run bookkeeping failed", { error });
+      publish("error", {
+        code: "internal_error",
+        message: "The run failed",
+        message_id: run.messageId,
+      });
+    } finally {
+      clearTimeout(timer);
+      state.streams.close(run.messageId, config.agent.streamRetentionMs);
+      await state.runs
+        .release(run.sessionId, run.messageId)
+        .catch((error: unknown) => runLog.error("release failed", { error }));
+      this.next(runs, run);
+    }
+  }
+
+  private next(runs: SessionRuns, finished: AgentRun): void {
+    if (runs.current !== finished) return;
+    runs.current = runs.queue.shift();
+    if (runs.current) void this.execute(runs, runs.current);
+    else this.sessions.delete(finished.sessionId);
+    for (const check of [...this.settled]) check();
+  }
+
+  /** Stream events go to the history and to the session's room, minus sockets that resume on their own. */
+  private publisher(run: AgentRun): Publish {
+    const room = this.deps.io.to(sessionRoom(run.sessionId)).except(catchUpRoom(run.messageId));
+    const streams = this.deps.state.streams;
+    return <K extends ServerEventType>(type: K, data: Parameters<typeof serverEvent<K>>[1]) => {
+      const payload = serverEvent(type, data);
+      streams.append(run.messageId, { type, payload: payload as never });
+      room.emit(type, payload);
+    };
+  }
+
+  /** A queued run that never started still gets its `cancelled`, so its sender is not left waiting. */
+  private announceCancelled(run: AgentRun, reason: string): void {
+    this.deps.io
+      .to(sessionRoom(run.sessionId))
+      .emit(
+        "cancelled",
+        serverEvent("cancelled", { message_id: run.messageId, partial_content: "", reason }),
+      );
+  }
+}

@@ -1,0 +1,76 @@
+import type { StreamEvent, StreamFollower, StreamStore } from "./types.js";
+
+/** Stream types that end a stream; a follower stops after delivering one. */
+export const TERMINAL_TYPES = new Set(["stream_end", "cancelled", "error"]);
+
+interface StreamHistory {
+  sessionId: string;
+  events: StreamEvent[];
+  ended: boolean;
+  followers: Set<(event: StreamEvent) => void>;
+  expiry?: NodeJS.Timeout;
+}
+
+/**
+ * One node's stream histories. Appends and follower delivery happen in the
+ * same synchronous step, so a follower sees every event exactly once.
+ */
+export class MemoryStreamStore implements StreamStore {
+  private readonly streams = new Map<string, StreamHistory>();
+
+  open(messageId: string, sessionId: string): void {
+    this.streams.set(messageId, { sessionId, events: [], ended: false, followers: new Set() });
+  }
+
+  append(messageId: string, event: StreamEvent): void {
+    const stream = this.streams.get(messageId);
+    if (!stream || stream.ended) return;
+    stream.events.push(event);
+    for (const follower of stream.followers) follower(event);
+  }
+
+  close(messageId: string, retentionMs: number): void {
+    const stream = this.streams.get(messageId);
+    if (!stream) return;
+    stream.ended = true;
+    stream.followers.clear();
+    stream.expiry = setTimeout(() => this.streams.delete(messageId), retentionMs);
+    stream.expiry.unref();
+  }
+
+  follow(
+    messageId: string,
+    afterSeq: number,
+    onEvent: (event: StreamEvent) => void,
+    signal: AbortSignal,
+  ): Promise<StreamFollower | null> {
+    const stream = this.streams.get(messageId);
+    if (!stream) return Promise.resolve(null);
+    for (const event of stream.events) {
+      const seq = event.payload.seq;
+      if ((seq !== undefined && seq > afterSeq) || TERMINAL_TYPES.has(event.type)) onEvent(event);
+    }
+    if (stream.ended) return Promise.resolve({ done: Promise.resolve("ended") });
+    const done = new Promise<"ended" | "aborted">((resolve) => {
+      const follower = (event: StreamEvent) => {
+        onEvent(event);
+        if (TERMINAL_TYPES.has(event.type)) finish("ended");
+      };
+      const finish = (result: "ended" | "aborted") => {
+        stream.followers.delete(follower);
+        signal.removeEventListener("abort", onAbort);
+        resolve(result);
+      };
+      const onAbort = () => finish("aborted");
+      stream.followers.add(follower);
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+    return Promise.resolve({ done });
+  }
+
+  /** Stops expiry timers, for a clean process exit. */
+  clear(): void {
+    for (const stream of this.streams.values()) clearTimeout(stream.expiry);
+    this.streams.clear();
+  }
+}
