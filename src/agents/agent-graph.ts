@@ -1,5 +1,5 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import { SystemMessage } from "@langchain/core/messages";
+import { AIMessage, SystemMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
 import type { Runnable } from "@langchain/core/runnables";
 import type { StructuredToolInterface } from "@langchain/core/tools";
 import {
@@ -39,7 +39,7 @@ export function buildAgentGraph(opts: {
     // The system prompt is added per call rather than stored, so it can change
     // without rewriting saved conversations.
     const response: unknown = await bound.invoke(
-      [new SystemMessage(SYSTEM_PROMPT), ...state.messages],
+      [new SystemMessage(SYSTEM_PROMPT), ...answerDanglingToolCalls(state.messages)],
       config,
     );
     return { messages: [response as typeof MessagesAnnotation.Update.messages] };
@@ -52,6 +52,38 @@ export function buildAgentGraph(opts: {
     .addConditionalEdges("agent", toolsCondition, ["tools", END])
     .addEdge("tools", "agent")
     .compile({ checkpointer });
+}
+
+/**
+ * A run cancelled between the model's tool call and the tool's answer leaves
+ * a call without a result in the thread, and OpenAI rejects such a history.
+ * The prompt (not the stored thread) gets a stand-in answer for each.
+ */
+export function answerDanglingToolCalls(messages: BaseMessage[]): BaseMessage[] {
+  const answered = new Set(
+    messages.filter((m): m is ToolMessage => ToolMessage.isInstance(m)).map((m) => m.tool_call_id),
+  );
+  return messages.flatMap((message, i) => {
+    if (!AIMessage.isInstance(message)) return [message];
+    const next = messages[i + 1];
+    const missing = (message.tool_calls ?? []).filter(
+      (call) => call.id !== undefined && !answered.has(call.id),
+    );
+    // Only calls that will never be answered: the last message's calls are the ones being run now.
+    if (missing.length === 0 || next === undefined) return [message];
+    return [
+      message,
+      ...missing.map(
+        (call) =>
+          new ToolMessage({
+            tool_call_id: call.id as string,
+            name: call.name,
+            status: "error",
+            content: "Cancelled: the run stopped before this tool answered.",
+          }),
+      ),
+    ];
+  });
 }
 
 export type AgentGraph = ReturnType<typeof buildAgentGraph>;
