@@ -15,6 +15,7 @@ import { loadHandlers, type HandlerRegistry } from "./registry/load-handlers.js"
 import { createAdmission } from "./socket/admission.js";
 import { openConnection } from "./socket/connection.js";
 import { attachDispatcher } from "./socket/dispatcher.js";
+import { connectCluster } from "./cluster/redis-cluster.js";
 import { createMemoryState } from "./state/memory.js";
 import type { GatewayState } from "./state/types.js";
 import { ToolRegistry } from "./tools/tool-registry.js";
@@ -56,7 +57,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const ajv = createValidator();
   const tools = new ToolRegistry(ajv);
   const handlers = await loadHandlers(options.handlersDir ?? path.join(codeRoot, "handlers"), ajv);
-  const state = options.state ?? createMemoryState();
+  // With REDIS_URL the node joins the cluster. If Redis does not answer at
+  // start, connectCluster throws after a bounded wait (redis-cluster.ts says why).
+  const cluster =
+    config.redisUrl && !options.state ? await connectCluster(config, log, { nodeId }) : undefined;
+  const state = options.state ?? cluster?.state ?? createMemoryState();
   let accepting = false;
   let closing: Promise<void> | undefined;
 
@@ -71,6 +76,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     maxHttpBufferSize: config.limits.maxFrameBytes,
     cors: { origin: config.corsOrigins === "*" ? "*" : config.corsOrigins },
   });
+  if (cluster) io.adapter(cluster.adapter);
   const app = createHttpApp(
     config,
     log,
@@ -81,7 +87,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       handlers,
       apiKey: config.apiKey,
       notReadyReason: () =>
-        Promise.resolve(accepting ? null : closing ? "shutting down" : "starting"),
+        Promise.resolve(
+          !accepting
+            ? closing
+              ? "shutting down"
+              : "starting"
+            : cluster && !cluster.isReady()
+              ? "redis unavailable"
+              : null,
+        ),
     },
     options.publicDir ?? path.join(packageRoot, "public"),
   );
@@ -89,7 +103,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   const runtime = await createAgentRuntime(config, tools);
   const runs = new RunManager({ io, config, state, runtime, nodeId, log });
-  const rateLimiter = new RateLimiterMemory({ points: config.limits.rateLimitPerSec, duration: 1 });
+  const rateLimiter =
+    cluster?.rateLimiter(config.limits.rateLimitPerSec) ??
+    new RateLimiterMemory({ points: config.limits.rateLimitPerSec, duration: 1 });
   const authenticator = config.jwtSecret ? new JwtAuthenticator(config.jwtSecret) : undefined;
   io.use(
     createAdmission({ config, state, nodeId, authenticator, isAccepting: () => accepting, log }),
@@ -143,6 +159,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         );
         await io.close();
         await state.close();
+        await cluster?.close();
         await runtime.close();
       })();
       return closing;

@@ -43,6 +43,8 @@ export interface RedisState extends GatewayState {
 
 /** Runs one script with the prefix and node id in front of its own arguments. */
 type Run = (script: LuaScript, ...args: string[]) => Promise<unknown>;
+/** Runs a clean-up now, or later if Redis cannot take it now. */
+type CleanUp = (task: () => Promise<unknown>) => Promise<void>;
 
 const REFUSALS = new Set(["session_full", "server_full", "forbidden"]);
 
@@ -55,6 +57,7 @@ class RedisConnectionRegistry implements ConnectionRegistry {
     private readonly nodeId: string,
     private readonly flushIntervalMs: number,
     private readonly log: Logger,
+    private readonly cleanUp: CleanUp,
   ) {}
 
   async admit(connection: ConnectionInfo, limits: ConnectionLimits): Promise<AdmitResult> {
@@ -80,10 +83,11 @@ class RedisConnectionRegistry implements ConnectionRegistry {
     return { admitted: true };
   }
 
+  /** Never rejects: with Redis down, the release is retried after the next heartbeat. */
   async release(connectionId: string): Promise<void> {
     // Forget locally first: a restore racing this release must not bring it back.
     this.local.connections.delete(connectionId);
-    await this.run(scripts.RELEASE, connectionId);
+    await this.cleanUp(() => this.run(scripts.RELEASE, connectionId));
   }
 
   countMessage(connectionId: string): void {
@@ -162,6 +166,7 @@ class RedisProjectMembership implements ProjectMembership {
   constructor(
     private readonly run: Run,
     private readonly local: LocalEntries,
+    private readonly cleanUp: CleanUp,
   ) {}
 
   async join(projectId: string, connectionId: string): Promise<number> {
@@ -178,9 +183,10 @@ class RedisProjectMembership implements ProjectMembership {
     return Number(await this.run(scripts.PROJECT_MEMBERS, projectId));
   }
 
+  /** Never rejects, like release. */
   async leaveAll(connectionId: string): Promise<void> {
     this.local.memberships.delete(connectionId);
-    await this.run(scripts.PROJECT_LEAVE_ALL, connectionId);
+    await this.cleanUp(() => this.run(scripts.PROJECT_LEAVE_ALL, connectionId));
   }
 }
 
@@ -245,12 +251,21 @@ export function createRedisState(options: RedisStateOptions): RedisState {
   // lands, so nothing needs to wait for it.
   void presence.start();
   const run: Run = (script, ...args) => script.run(client, [prefix, nodeId, ...args]);
+  const cleanUp: CleanUp = async (task) => {
+    try {
+      await task();
+    } catch (error) {
+      log.debug("redis state: clean-up deferred", { error });
+      presence.defer(task);
+    }
+  };
   const connections = new RedisConnectionRegistry(
     run,
     local,
     nodeId,
     options.flushIntervalMs ?? 100,
     log,
+    cleanUp,
   );
 
   const streams = options.streams ?? new MemoryStreamStore();
@@ -258,7 +273,7 @@ export function createRedisState(options: RedisStateOptions): RedisState {
 
   return {
     connections,
-    projects: new RedisProjectMembership(run, local),
+    projects: new RedisProjectMembership(run, local, cleanUp),
     runs: new RedisRunRegistry(run, local, nodeId),
     streams,
     suspendHeartbeat: () => presence.stop(),

@@ -30,6 +30,7 @@ export class Presence {
   private beating: Promise<void> | undefined;
   private failing = false;
   private registered = false;
+  private deferred: Array<() => Promise<unknown>> = [];
   private readonly prefixArgs: string[];
 
   constructor(private readonly options: PresenceOptions) {
@@ -52,6 +53,15 @@ export class Presence {
   beat(): Promise<void> {
     this.beating ??= this.refresh().finally(() => (this.beating = undefined));
     return this.beating;
+  }
+
+  /**
+   * Keeps a clean-up that failed (Redis down) for after the next successful
+   * heartbeat: dropping it would leave an entry of a live node that counts
+   * against the caps for as long as the node lives.
+   */
+  defer(task: () => Promise<unknown>): void {
+    this.deferred.push(task);
   }
 
   /** Deletes the alive key first, so the node stops counting at once, then its entries. */
@@ -80,6 +90,13 @@ export class Presence {
       this.registered = true;
       if (this.failing) log.info("redis state: heartbeat restored");
       this.failing = false;
+      const tasks = this.deferred.splice(0);
+      for (const [i, task] of tasks.entries()) {
+        await task().catch((error: unknown) => {
+          this.deferred.push(...tasks.slice(i));
+          throw error;
+        });
+      }
       for (const dead of reply.slice(1)) await this.purge(replyString(dead), false);
     } catch (error) {
       if (!this.failing) log.warn("redis state: heartbeat failed", { error });

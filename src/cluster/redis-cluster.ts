@@ -1,0 +1,194 @@
+import { createAdapter } from "@socket.io/redis-adapter";
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  type RateLimiterAbstract,
+} from "rate-limiter-flexible";
+import { createClient } from "redis";
+import type { Config } from "../core/config.js";
+import type { Logger } from "../core/logger.js";
+import { createRedisState } from "../state/redis-state.js";
+import type { GatewayState } from "../state/types.js";
+
+export interface ClusterOptions {
+  /** The gateway's node id: connections are recorded under it. */
+  nodeId: string;
+  /** How long to wait for Redis at start before giving up. */
+  startTimeoutMs?: number;
+  nodeTtlMs?: number;
+  prefix?: string;
+}
+
+export interface Cluster {
+  state: GatewayState;
+  adapter: ReturnType<typeof createAdapter>;
+  /** Per-second limiter shared by all nodes; falls back to memory while Redis is down. */
+  rateLimiter(points: number): RateLimiterAbstract;
+  /** True while every Redis connection is up. */
+  isReady(): boolean;
+  close(): Promise<void>;
+}
+
+type Client = ReturnType<typeof createClient>;
+
+export class ClusterStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ClusterStartError";
+  }
+}
+
+/**
+ * Joins the cluster through Redis: shared state, the Socket.IO adapter and a
+ * shared rate limiter.
+ *
+ * At start, Redis must answer within `startTimeoutMs` or this throws: a node
+ * that cannot see the cluster would admit connections against caps it cannot
+ * check, and an orchestrator restarts a failed process anyway. Once started,
+ * the clients retry forever, so a Redis outage makes the node not ready
+ * instead of killing it.
+ *
+ * The adapter is the classic pub/sub one: it works with any Redis >= 5 and
+ * with `@socket.io/redis-emitter`, which publishes on the same channels.
+ * The sharded adapter (Redis 7 SPUBLISH) only pays off on Redis Cluster.
+ */
+export async function connectCluster(
+  config: Config,
+  log: Logger,
+  options: ClusterOptions,
+): Promise<Cluster> {
+  const url = config.redisUrl;
+  if (!url) throw new ClusterStartError("connectCluster needs REDIS_URL");
+  const startTimeoutMs = options.startTimeoutMs ?? 10_000;
+  const socket = {
+    connectTimeout: 5000,
+    reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000),
+  };
+  // Commands fail at once while Redis is down instead of queueing without
+  // bound: admission reports an error, a broadcast's remote half is dropped.
+  const pub = createClient({ url, socket, disableOfflineQueue: true });
+  const stateClient = createClient({ url, socket, disableOfflineQueue: true });
+  // The subscriber keeps its queue: node-redis re-subscribes after a reconnect.
+  const sub = createClient({ url, socket });
+  const clients: Array<[string, Client]> = [
+    ["pub", pub],
+    ["sub", sub],
+    ["state", stateClient],
+  ];
+  for (const [role, client] of clients) watch(role, client, log);
+
+  try {
+    await withTimeout(
+      Promise.all(clients.map(([, client]) => client.connect())),
+      startTimeoutMs,
+      `Redis at ${redact(url)} did not answer within ${startTimeoutMs} ms`,
+    );
+  } catch (error) {
+    for (const [, client] of clients) if (client.isOpen) client.destroy();
+    throw error;
+  }
+
+  const state = createRedisState({
+    client: stateClient,
+    nodeId: options.nodeId,
+    log,
+    nodeTtlMs: options.nodeTtlMs,
+    prefix: options.prefix,
+  });
+  const dropped = (error: unknown) => log.debug("redis cluster: adapter command failed", { error });
+  const adapter = createAdapter(tolerant(pub, dropped), tolerant(sub, dropped));
+  const prefix = options.prefix ?? "gw:";
+  let closing: Promise<void> | undefined;
+
+  return {
+    state,
+    adapter,
+    rateLimiter: (points) =>
+      new RateLimiterRedis({
+        storeClient: stateClient,
+        useRedisPackage: true,
+        // Without this a consume waits for Redis; with it, the insurance
+        // limiter answers at once and clients are not blocked by an outage.
+        rejectIfRedisNotReady: true,
+        keyPrefix: `${prefix}rate`,
+        points,
+        duration: 1,
+        insuranceLimiter: new RateLimiterMemory({ points, duration: 1 }),
+      }),
+    isReady: () => clients.every(([, client]) => client.isReady),
+    close() {
+      closing ??= (async () => {
+        await state.close();
+        // close() waits for replies, which never come while Redis is down.
+        await Promise.all(
+          clients.map(async ([, client]) => {
+            if (client.isReady) await client.close();
+            else if (client.isOpen) client.destroy();
+          }),
+        );
+      })();
+      return closing;
+    },
+  };
+}
+
+/** One warning when a client loses Redis and one line when it is back, not one per retry. */
+function watch(role: string, client: Client, log: Logger): void {
+  let down = false;
+  client.on("error", (error: unknown) => {
+    if (down) return;
+    down = true;
+    log.warn("redis cluster: connection lost, retrying", { role, error });
+  });
+  client.on("ready", () => {
+    if (down) log.info("redis cluster: connection back", { role });
+    down = false;
+  });
+}
+
+/** The commands the adapter sends without handling their result. */
+const FIRE_AND_FORGET = new Set([
+  "publish",
+  "subscribe",
+  "pSubscribe",
+  "unsubscribe",
+  "pUnsubscribe",
+]);
+
+/**
+ * The adapter never handles a failed command: while Redis is down a publish
+ * rejects (no offline queue) and a queued unsubscribe rejects when the client
+ * is destroyed, both surfacing as unhandled rejections. The proxy catches
+ * those; every other member goes to the client itself.
+ */
+function tolerant(client: Client, onError: (error: unknown) => void): Client {
+  return new Proxy(client, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== "function") return value;
+      // node-redis keeps private fields, reachable only with the real client as `this`.
+      const bound = (value as (...args: unknown[]) => unknown).bind(target);
+      if (typeof property !== "string" || !FIRE_AND_FORGET.has(property)) return bound;
+      return (...args: unknown[]) =>
+        (bound(...args) as Promise<unknown>).catch((error: unknown) => onError(error));
+    },
+  });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ClusterStartError(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(invalid URL)";
+  }
+}
