@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -43,16 +43,15 @@ export async function startRedisServer(): Promise<PrivateRedis> {
     const current = running;
     running = undefined;
     if (current) await kill(current);
+    await rm(dir, { recursive: true, force: true });
   };
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
-    async stop() {
-      await stop();
-      await rm(dir, { recursive: true, force: true });
-    },
+    stop,
     async restart() {
       await stop();
+      await mkdir(dir, { recursive: true });
       running = await launch(port, dir);
     },
   };

@@ -1,0 +1,160 @@
+import { expect } from "chai";
+import type { Socket as ClientSocket } from "socket.io-client";
+import { connectCluster, ClusterStartError } from "../src/cluster/redis-cluster.js";
+import { loadConfig } from "../src/core/config.js";
+import { createLogger } from "../src/core/logger.js";
+import {
+  connect,
+  nextEvent,
+  refusal,
+  request,
+  startGateway,
+  type RunningGateway,
+} from "./support/gateway.js";
+import { startRedisServer, type PrivateRedis } from "./support/redis-server.js";
+
+const API_KEY = "cluster-test-api-key-0123456789";
+
+interface StatisticsBody {
+  active_connections: number;
+  connections: Array<{ id: string; node_id: string }>;
+}
+
+/** Rejects if the promise has not settled in time, naming what was awaited. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Polls /readyz until it answers the status, for at most `timeoutMs`. */
+async function readiness(url: string, status: number, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`${url}/readyz`);
+    const body = (await res.json()) as { status: string; reason?: string };
+    if (res.status === status) return body;
+    if (Date.now() > deadline) {
+      throw new Error(`/readyz stayed ${res.status} (${JSON.stringify(body)}), not ${status}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function postProjectEvent(url: string, projectId: string, data: Record<string, unknown>) {
+  return fetch(`${url}/api/projects/${projectId}/events`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ type: "project_message", data }),
+  });
+}
+
+describe("cluster of two gateways over Redis", () => {
+  let redis: PrivateRedis;
+  let a: RunningGateway;
+  let b: RunningGateway;
+  const sockets: ClientSocket[] = [];
+
+  async function open(server: RunningGateway, auth: Record<string, unknown> = {}) {
+    const { socket, connected } = await connect(server.url, auth);
+    sockets.push(socket);
+    return { socket, connected };
+  }
+
+  before(async () => {
+    redis = await startRedisServer();
+    const env = { REDIS_URL: redis.url, API_KEY };
+    [a, b] = await Promise.all([startGateway(env), startGateway(env)]);
+  });
+  afterEach(() => {
+    for (const socket of sockets.splice(0)) socket.close();
+  });
+  after(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    await redis?.stop();
+  });
+
+  it("refuses the 6th connection of a session split 3+3 over the nodes", async () => {
+    const auth = { session_id: "split-session" };
+    for (let i = 0; i < 3; i++) await open(a, auth);
+    for (let i = 0; i < 2; i++) await open(b, auth);
+    const refused = await refusal(b.url, auth);
+    expect(refused.code).to.equal("session_full");
+  });
+
+  it("counts project members across the cluster", async () => {
+    const onA = await open(a);
+    const onB = await open(b);
+    expect(await request(onA.socket, "join_project", { project_id: "p-count" })).to.deep.include({
+      ok: true,
+      data: { project_id: "p-count", members: 1 },
+    });
+    const joined = nextEvent<{ project_id: string; members: number }>(onB.socket, "joined_project");
+    await request(onB.socket, "join_project", { project_id: "p-count" });
+    expect(await joined).to.include({ project_id: "p-count", members: 2 });
+  });
+
+  it("delivers a project event posted on one node to a client of the other", async () => {
+    const onB = await open(b);
+    await request(onB.socket, "join_project", { project_id: "p-push" });
+    const received = nextEvent<{ project_id: string; data: unknown }>(
+      onB.socket,
+      "project_message",
+    );
+    const res = await postProjectEvent(a.url, "p-push", { text: "hello from A" });
+    expect(res.status).to.equal(202);
+    const event = await within(received, 5000, "project_message on node B");
+    expect(event).to.deep.include({ project_id: "p-push", data: { text: "hello from A" } });
+  });
+
+  it("lists the connections of both nodes in /ws/statistics on either node", async () => {
+    const onA = await open(a);
+    const onB = await open(b);
+    for (const server of [a, b]) {
+      const stats = (await (await fetch(`${server.url}/ws/statistics`)).json()) as StatisticsBody;
+      const nodes = Object.fromEntries(stats.connections.map((c) => [c.id, c.node_id]));
+      expect(nodes[onA.connected.connection_id]).to.equal(a.gateway.nodeId);
+      expect(nodes[onB.connected.connection_id]).to.equal(b.gateway.nodeId);
+      expect(stats.active_connections).to.equal(stats.connections.length);
+    }
+  });
+
+  it("is not ready while Redis is down, and delivers across nodes again once it is back", async () => {
+    const onB = await open(b);
+    await request(onB.socket, "join_project", { project_id: "p-outage" });
+    await readiness(a.url, 200);
+
+    await redis.stop();
+    for (const server of [a, b]) {
+      expect(await readiness(server.url, 503)).to.deep.equal({
+        status: "not_ready",
+        reason: "redis unavailable",
+      });
+    }
+    // Clients stay connected through the outage; a post reaches local rooms only.
+    expect((await postProjectEvent(a.url, "p-outage", { during: true })).status).to.equal(202);
+
+    await redis.restart();
+    await Promise.all([readiness(a.url, 200), readiness(b.url, 200)]);
+    const received = nextEvent<{ data: unknown }>(onB.socket, "project_message");
+    await postProjectEvent(a.url, "p-outage", { after: true });
+    expect((await within(received, 5000, "project_message after restart")).data).to.deep.equal({
+      after: true,
+    });
+  });
+
+  it("fails to start with a clear error when Redis does not answer", async () => {
+    const config = loadConfig({ REDIS_URL: "redis://127.0.0.1:1", LOG_LEVEL: "error" });
+    const log = createLogger({ level: "error", format: "json" });
+    const started = Date.now();
+    const error = await connectCluster(config, log, { nodeId: "n1", startTimeoutMs: 300 }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(ClusterStartError);
+    expect((error as Error).message).to.match(/did not answer within 300 ms/);
+    expect(Date.now() - started).to.be.below(3000);
+  });
+});
