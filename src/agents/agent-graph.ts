@@ -26,7 +26,7 @@ export function buildAgentGraph(opts: {
   checkpointer: BaseCheckpointSaver;
 }) {
   const { model, tools, checkpointer } = opts;
-  let bound: Runnable = model;
+  let bound: Runnable<BaseMessage[], BaseMessage> = model;
   if (tools.length > 0) {
     if (!model.bindTools) throw new Error(`Model "${model._llmType()}" cannot use tools`);
     bound = model.bindTools(tools);
@@ -38,11 +38,11 @@ export function buildAgentGraph(opts: {
   async function agent(state: typeof MessagesAnnotation.State, config: LangGraphRunnableConfig) {
     // The system prompt is added per call rather than stored, so it can change
     // without rewriting saved conversations.
-    const response: unknown = await bound.invoke(
+    const response = await bound.invoke(
       [new SystemMessage(SYSTEM_PROMPT), ...answerDanglingToolCalls(state.messages)],
       config,
     );
-    return { messages: [response as typeof MessagesAnnotation.Update.messages] };
+    return { messages: [response] };
   }
 
   return new StateGraph(MessagesAnnotation)
