@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { RateLimiterRes } from "rate-limiter-flexible";
 import type { Socket as ClientSocket } from "socket.io-client";
 import { connectCluster, ClusterStartError } from "../src/cluster/redis-cluster.js";
 import { loadConfig } from "../src/core/config.js";
@@ -27,6 +28,15 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
     timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Polls a condition until it holds, for at most `timeoutMs`. */
+async function eventually(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** Polls /readyz until it answers the status, for at most `timeoutMs`. */
@@ -143,6 +153,60 @@ describe("cluster of two gateways over Redis", () => {
     expect((await within(received, 5000, "project_message after restart")).data).to.deep.equal({
       after: true,
     });
+  });
+
+  it("shares the rate limit across nodes, falls back to memory and closes while Redis is down", async () => {
+    const config = loadConfig({ REDIS_URL: redis.url, LOG_LEVEL: "error" });
+    const log = createLogger({ level: "error", format: "json" });
+    const one = await connectCluster(config, log, { nodeId: "rl-1", prefix: "rl:" });
+    const two = await connectCluster(config, log, { nodeId: "rl-2", prefix: "rl:" });
+    try {
+      const [first, second] = [one.rateLimiter(2), two.rateLimiter(2)];
+      await first.consume("client-1");
+      await second.consume("client-1");
+      const refused: unknown = await first.consume("client-1").catch((e: unknown) => e);
+      expect(refused).to.be.instanceOf(RateLimiterRes);
+
+      await redis.stop();
+      await eventually(() => !one.isReady());
+      // The insurance limiter answers at once, with its own count.
+      expect(
+        await within(first.consume("client-2"), 1000, "consume during outage"),
+      ).to.be.instanceOf(RateLimiterRes);
+      await within(Promise.all([one.close(), two.close()]), 3000, "close during outage");
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+      await redis.restart();
+    }
+  });
+
+  it("serves and closes a gateway promptly while Redis is down, without unhandled rejections", async () => {
+    const rejections: unknown[] = [];
+    const record = (reason: unknown) => rejections.push(reason);
+    process.on("unhandledRejection", record);
+    // The refused admission below logs an error; it is expected here.
+    const quiet = createLogger({ level: "error", format: "json" });
+    quiet.silent = true;
+    const c = await startGateway({ REDIS_URL: redis.url, API_KEY }, { log: quiet });
+    try {
+      const { socket } = await open(c);
+      await request(socket, "join_project", { project_id: "p-down" });
+      await redis.stop();
+      await readiness(c.url, 503);
+      // Broadcasts fail inside, clean-ups wait; connected clients are still served.
+      expect((await postProjectEvent(c.url, "p-down", { lost: true })).status).to.equal(202);
+      expect(await request(socket, "ping", {})).to.deep.equal({ ok: true, data: {} });
+      const refused = await refusal(c.url);
+      expect(refused.code).to.equal("internal_error");
+      socket.close();
+      await within(c.close(), 3000, "gateway close during outage");
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(rejections).to.deep.equal([]);
+    } finally {
+      process.off("unhandledRejection", record);
+      await c.close();
+      await redis.restart();
+    }
   });
 
   it("fails to start with a clear error when Redis does not answer", async () => {
