@@ -36,6 +36,8 @@ export default tseslint.config(
         setTimeout: "readonly",
         clearTimeout: "readonly",
         URL: "readonly",
+        Node: "readonly",
+        HTMLTextAreaElement: "readonly",
       },
     },
   },
