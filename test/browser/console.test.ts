@@ -1,0 +1,393 @@
+import { expect } from "chai";
+import { SignJWT } from "jose";
+import type { Page } from "playwright-core";
+import type { Socket as ClientSocket } from "socket.io-client";
+import { launchBrowser, screenshot, type RunningBrowser } from "../support/browser.js";
+import { connect, startGateway, type RunningGateway } from "../support/gateway.js";
+
+interface StreamEnd {
+  message_id: string;
+  total_content: string;
+}
+
+interface Cancelled {
+  message_id: string;
+  partial_content: string;
+}
+
+const JWT_SECRET = "browser-test-secret-0123456789abcdef";
+
+/** Resolves with the first `type` event the socket receives that matches. */
+function waitForEvent<T>(
+  socket: ClientSocket,
+  type: string,
+  matches: (event: T) => boolean = () => true,
+): Promise<T> {
+  return new Promise((resolve) => {
+    const listener = (event: T) => {
+      if (!matches(event)) return;
+      socket.off(type, listener);
+      resolve(event);
+    };
+    socket.on(type, listener);
+  });
+}
+
+/** What the page shows of one agent message: its text parts, in order. */
+function shownText(page: Page, messageId: string): Promise<string> {
+  return page
+    .locator(`[data-testid="agent-message"][data-message-id="${messageId}"]`)
+    .evaluate((el) =>
+      Array.from(el.querySelectorAll('[data-testid="message-text"]'))
+        .map((part) => part.textContent ?? "")
+        .join(""),
+    );
+}
+
+describe("test console in a real browser", function () {
+  this.timeout(60_000);
+
+  let server: RunningGateway;
+  let browser: RunningBrowser;
+  const observers: ClientSocket[] = [];
+  let sessionCounter = 0;
+
+  before(async () => {
+    browser = await launchBrowser();
+    // Slow enough to watch the stream (and to drop the connection in the middle of it).
+    server = await startGateway({ DEMO_TOKEN_DELAY_MS: "20" });
+  });
+
+  after(async () => {
+    for (const socket of observers) socket.close();
+    await browser?.close();
+    await server?.close();
+  });
+
+  afterEach(async () => {
+    for (const page of browser.context.pages()) await page.close();
+  });
+
+  const newSessionId = () => `browser-${process.pid}-${++sessionCounter}`;
+
+  /** A second, real Socket.IO client in the page's session: it sees what the page should see. */
+  async function observe(sessionId: string): Promise<ClientSocket> {
+    const { socket } = await connect(server.url, { session_id: sessionId });
+    observers.push(socket);
+    return socket;
+  }
+
+  async function openConsole(url = server.url): Promise<Page> {
+    const page = await browser.context.newPage();
+    await page.goto(`${url}/`);
+    await page.waitForSelector('[data-testid="handler-select"][data-loaded="true"]');
+    return page;
+  }
+
+  async function connectPage(page: Page, sessionId: string): Promise<void> {
+    await page.getByTestId("session-id-input").fill(sessionId);
+    await page.getByTestId("connect-button").click();
+    await page.waitForSelector('[data-testid="connection-state"][data-state="connected"]');
+  }
+
+  /** Asks through the quick action; resolves with the message id the stream uses. */
+  async function ask(page: Page, observer: ClientSocket, question: string): Promise<string> {
+    const started = waitForEvent<{ message_id: string }>(observer, "stream_start");
+    await page.getByTestId("quick-text").fill(question);
+    await page.getByTestId("quick-ask").click();
+    return (await started).message_id;
+  }
+
+  it("loads without console errors and offers exactly the handlers of /api/handlers", async () => {
+    const page = await openConsole();
+    const response = await fetch(`${server.url}/api/handlers`);
+    const body = (await response.json()) as { handlers: Array<{ type: string }> };
+    const offered = await page
+      .getByTestId("handler-select")
+      .evaluate((select: HTMLSelectElement) => Array.from(select.options).map((o) => o.value));
+    expect(offered).to.have.members(body.handlers.map((h) => h.type));
+    expect(offered).to.have.length(body.handlers.length);
+    await connectPage(page, newSessionId());
+    // The statistics refresh is a fetch too: wait for one round so its errors would show.
+    await page.waitForSelector('[data-testid="stats-updated"][data-ok="true"]');
+    await screenshot(page, "01-loaded");
+    expect(browser.problems).to.deep.equal([]);
+  });
+
+  it("serves the same page under the seed documents' names", async () => {
+    for (const alias of ["/test_websocket.html", "/static/test_websocket.html", "/static/"]) {
+      const page = await browser.context.newPage();
+      await page.goto(`${server.url}${alias}`);
+      await page.waitForSelector('[data-testid="handler-select"][data-loaded="true"]');
+      await page.close();
+    }
+    expect(browser.problems).to.deep.equal([]);
+  });
+
+  it("connects, shows the session id and remembers it", async () => {
+    const sessionId = newSessionId();
+    const page = await openConsole();
+    await connectPage(page, sessionId);
+    expect(await page.getByTestId("session-id").textContent()).to.equal(sessionId);
+    expect(await page.getByTestId("connection-id").textContent()).to.match(/^[\w-]{10,}$/);
+    await page.reload();
+    await page.waitForSelector('[data-testid="handler-select"][data-loaded="true"]');
+    expect(await page.getByTestId("session-id-input").inputValue()).to.equal(sessionId);
+    await page.getByTestId("connect-button").click();
+    await page.waitForSelector('[data-testid="connection-state"][data-state="connected"]');
+    expect(await page.getByTestId("session-id").textContent()).to.equal(sessionId);
+  });
+
+  it("starts a new session when the id is left empty", async () => {
+    const page = await openConsole();
+    await page.getByTestId("session-id-input").fill("");
+    await page.getByTestId("connect-button").click();
+    await page.waitForSelector('[data-testid="connection-state"][data-state="connected"]');
+    const shown = await page.getByTestId("session-id").textContent();
+    expect(shown).to.match(/^[0-9a-f-]{36}$/);
+    expect(await page.getByTestId("session-id-input").inputValue()).to.equal(shown);
+  });
+
+  it("answers ping with a pong and shows the round-trip time", async () => {
+    const page = await openConsole();
+    await connectPage(page, newSessionId());
+    await page.getByTestId("quick-ping").click();
+    await page.getByTestId("pong").waitFor();
+    await page.waitForFunction(() =>
+      /\d+(\.\d+)? ms/.test(document.querySelector('[data-testid="rtt"]')?.textContent ?? ""),
+    );
+    await page.waitForSelector('[data-testid="log-entry"][data-type="pong"][data-direction="in"]');
+    await page.waitForSelector('[data-testid="log-entry"][data-type="ping"][data-direction="out"]');
+    expect(Number(await page.getByTestId("stat-sent").textContent())).to.be.at.least(1);
+    expect(Number(await page.getByTestId("stat-received").textContent())).to.be.at.least(2);
+    await screenshot(page, "02-ping");
+  });
+
+  it("shows 579 for the calculator quick action", async () => {
+    const page = await openConsole();
+    await connectPage(page, newSessionId());
+    await page.getByTestId("quick-calculate").click();
+    const result = page.getByTestId("tool-result").getByTestId("tool-result-value");
+    await result.waitFor();
+    expect(await result.textContent()).to.equal("579");
+    expect(await page.getByTestId("tool-result").textContent()).to.contain("123 + 456");
+    await screenshot(page, "03-calculator");
+  });
+
+  it("streams an answer with a typing indicator, then a done mark, exactly as total_content", async () => {
+    const sessionId = newSessionId();
+    const observer = await observe(sessionId);
+    const page = await openConsole();
+    await connectPage(page, sessionId);
+    const ended = waitForEvent<StreamEnd>(observer, "stream_end");
+    const messageId = await ask(page, observer, "Tell me about streaming gateways and typewriters");
+    await page.getByTestId("typing-indicator").waitFor({ state: "visible" });
+    await page.getByTestId("cancel-button").waitFor({ state: "visible" });
+    await screenshot(page, "04-streaming");
+    const end = await ended;
+    expect(end.message_id).to.equal(messageId);
+    const message = page.locator(`[data-testid="agent-message"][data-message-id="${messageId}"]`);
+    await message.getByTestId("done-mark").waitFor();
+    expect(await shownText(page, messageId)).to.equal(end.total_content);
+    expect(await message.getAttribute("data-mismatch")).to.equal(null);
+    await page.getByTestId("typing-indicator").waitFor({ state: "hidden" });
+    await page.getByTestId("cancel-button").waitFor({ state: "hidden" });
+    await screenshot(page, "05-answer-done");
+  });
+
+  it("shows the agent's tool call inline", async () => {
+    const sessionId = newSessionId();
+    const observer = await observe(sessionId);
+    const page = await openConsole();
+    await connectPage(page, sessionId);
+    const ended = waitForEvent<StreamEnd>(observer, "stream_end");
+    const messageId = await ask(page, observer, "what is 12 * (3 + 4)?");
+    const end = await ended;
+    const message = page.locator(`[data-testid="agent-message"][data-message-id="${messageId}"]`);
+    await message.getByTestId("done-mark").waitFor();
+    const tool = message.getByTestId("tool-call");
+    expect(await tool.getAttribute("data-tool")).to.equal("calculator");
+    expect(await tool.getByTestId("tool-result-value").textContent()).to.equal("84");
+    expect(await shownText(page, messageId)).to.equal(end.total_content);
+  });
+
+  it("cancels a streaming answer", async () => {
+    const sessionId = newSessionId();
+    const observer = await observe(sessionId);
+    const page = await openConsole();
+    await connectPage(page, sessionId);
+    const cancelled = waitForEvent<Cancelled>(observer, "cancelled");
+    let finished = false;
+    void waitForEvent(observer, "stream_end").then(() => (finished = true));
+    const messageId = await ask(page, observer, "Tell me a long story about cancellation");
+    const message = page.locator(`[data-testid="agent-message"][data-message-id="${messageId}"]`);
+    await page.waitForFunction(
+      (id) =>
+        Number(
+          document.querySelector(`[data-message-id="${id}"]`)?.getAttribute("data-last-seq"),
+        ) >= 3,
+      messageId,
+    );
+    await page.getByTestId("cancel-button").click();
+    const event = await cancelled;
+    expect(event.message_id).to.equal(messageId);
+    await message.getByTestId("message-status").filter({ hasText: "cancelled" }).waitFor();
+    expect(await message.getAttribute("data-status")).to.equal("cancelled");
+    expect(finished, "stream_end after cancel").to.equal(false);
+    expect(await shownText(page, messageId)).to.equal(event.partial_content);
+    await page.getByTestId("cancel-button").waitFor({ state: "hidden" });
+    await screenshot(page, "06-cancelled");
+  });
+
+  it("reconnects by itself after a dropped connection and completes the answer without repeats", async () => {
+    const sessionId = newSessionId();
+    const observer = await observe(sessionId);
+    const page = await openConsole();
+    await connectPage(page, sessionId);
+    const firstConnection = await page.getByTestId("connection-id").textContent();
+    const ended = waitForEvent<StreamEnd>(observer, "stream_end");
+    const messageId = await ask(
+      page,
+      observer,
+      "Explain reconnection, resumption and sequence numbers",
+    );
+    await page.waitForFunction(
+      (id) =>
+        Number(
+          document.querySelector(`[data-message-id="${id}"]`)?.getAttribute("data-last-seq"),
+        ) >= 3,
+      messageId,
+    );
+    // Drop the page's transport from the server side, as a network failure would.
+    const serverSocket = server.gateway.io.of("/").sockets.get(firstConnection ?? "");
+    expect(serverSocket, "the page's connection on the server").to.not.equal(undefined);
+    serverSocket!.conn.close();
+    await page.waitForSelector('[data-testid="log-entry"][data-type="disconnect"]');
+    await page.waitForFunction((before) => {
+      const state = document.querySelector('[data-testid="connection-state"]');
+      const id = document.querySelector('[data-testid="connection-id"]')?.textContent;
+      return state?.getAttribute("data-state") === "connected" && id !== before && id !== "—";
+    }, firstConnection);
+    expect(await page.getByTestId("session-id").textContent()).to.equal(sessionId);
+    await page.waitForSelector(
+      '[data-testid="log-entry"][data-type="resume"][data-direction="out"]',
+    );
+    const end = await ended;
+    const message = page.locator(`[data-testid="agent-message"][data-message-id="${messageId}"]`);
+    await message.getByTestId("done-mark").waitFor();
+    expect(await shownText(page, messageId)).to.equal(end.total_content);
+    expect(await message.getAttribute("data-mismatch")).to.equal(null);
+    await screenshot(page, "07-reconnected");
+  });
+
+  it("labels each agent's turn in a discussion, sent from the raw JSON editor", async () => {
+    const sessionId = newSessionId();
+    const observer = await observe(sessionId);
+    const page = await openConsole();
+    await connectPage(page, sessionId);
+    await page.getByTestId("handler-select").selectOption("start_conversation");
+    await page.getByTestId("mode-json").click();
+    const editor = page.getByTestId("json-editor");
+    await editor.fill(JSON.stringify({ topic: "Should consoles stream?", rounds: 1 }));
+    const started = waitForEvent<{ message_id: string }>(observer, "stream_start");
+    const ended = waitForEvent<StreamEnd>(observer, "stream_end");
+    await editor.press("Enter");
+    const { message_id: messageId } = await started;
+    const message = page.locator(`[data-testid="agent-message"][data-message-id="${messageId}"]`);
+    await message.getByTestId("done-mark").waitFor();
+    await ended;
+    const labels = await message
+      .getByTestId("agent-label")
+      .evaluateAll((els) => els.map((el) => el.getAttribute("data-agent")));
+    expect(new Set(labels).size).to.be.at.least(2);
+    expect(await message.getByTestId("agent-label").first().textContent()).to.match(/round 1/);
+    await screenshot(page, "08-discussion");
+  });
+
+  it("builds the form from the handler's schema and sends it with Enter", async () => {
+    const sessionId = newSessionId();
+    const page = await openConsole();
+    await connectPage(page, sessionId);
+    await page.getByTestId("handler-select").selectOption("join_project");
+    const field = page.getByTestId("schema-form").getByTestId("field-project_id");
+    await field.fill("console-project");
+    await field.press("Enter");
+    await page.getByTestId("joined-note").filter({ hasText: "console-project" }).waitFor();
+    await page.getByTestId("ack-result").filter({ hasText: "join_project accepted" }).waitFor();
+    await page.getByTestId("handler-select").selectOption("tool_call");
+    await page.getByTestId("mode-json").click();
+    await page
+      .getByTestId("json-editor")
+      .fill(JSON.stringify({ tool_name: "calculator", params: { expression: "1 / 0" } }));
+    await page.getByTestId("send-button").click();
+    await page.getByTestId("ack-result").filter({ hasText: "invalid_params" }).waitFor();
+    await page.getByTestId("error-note").filter({ hasText: "invalid_params" }).waitFor();
+  });
+
+  it("filters, expands and clears the event log", async () => {
+    const page = await openConsole();
+    await connectPage(page, newSessionId());
+    await page.getByTestId("quick-ping").click();
+    await page.getByTestId("pong").waitFor();
+    await page.getByTestId("log-filter").selectOption("pong");
+    const visible = page.locator('[data-testid="log-entry"]:visible');
+    expect(
+      await visible.evaluateAll((els) => els.map((el) => el.getAttribute("data-type"))),
+    ).to.deep.equal(["pong"]);
+    await visible.locator("summary").click();
+    expect(JSON.parse((await visible.getByTestId("log-json").textContent()) ?? "")).to.include({
+      type: "pong",
+    });
+    await page.getByTestId("log-filter").selectOption("");
+    await page.getByTestId("log-clear").click();
+    expect(await page.getByTestId("log-entry").count()).to.equal(0);
+  });
+
+  it("shows the server's statistics", async () => {
+    const page = await openConsole();
+    await connectPage(page, newSessionId());
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="stat-active"]')?.textContent) >= 1,
+    );
+    const stats = (await (await fetch(`${server.url}/ws/statistics`)).json()) as {
+      total_connections: number;
+    };
+    const shown = Number(await page.getByTestId("stat-total").textContent());
+    expect(shown).to.be.within(1, stats.total_connections);
+  });
+
+  it("shows why a connection is refused, and connects with a valid token", async () => {
+    const secured = await startGateway({ AUTH_JWT_SECRET: JWT_SECRET });
+    try {
+      const page = await openConsole(secured.url);
+      await page.getByTestId("token-input").fill("not-a-jwt");
+      await page.getByTestId("connect-button").click();
+      await page.waitForSelector('[data-testid="connection-state"][data-state="refused"]');
+      expect(await page.getByTestId("connection-state").textContent()).to.contain("unauthorized");
+      await screenshot(page, "09-refused");
+      const token = await new SignJWT({})
+        .setProtectedHeader({ alg: "HS256" })
+        .setSubject("browser-user")
+        .setExpirationTime("5m")
+        .sign(new TextEncoder().encode(JWT_SECRET));
+      await page.getByTestId("token-input").fill(token);
+      await page.getByTestId("connect-button").click();
+      await page.waitForSelector('[data-testid="connection-state"][data-state="connected"]');
+    } finally {
+      await secured.close();
+    }
+  });
+
+  it("stays readable on a narrow window", async () => {
+    const page = await openConsole();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await connectPage(page, newSessionId());
+    await page.getByTestId("quick-calculate").click();
+    await page.getByTestId("tool-result").waitFor();
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow, "horizontal overflow in px").to.be.at.most(0);
+    await screenshot(page, "10-narrow");
+  });
+});
