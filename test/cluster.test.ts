@@ -153,6 +153,16 @@ describe("cluster of two gateways over Redis", () => {
     expect((await within(received, 5000, "project_message after restart")).data).to.deep.equal({
       after: true,
     });
+    // Redis came back empty: node B put its connection and membership back on reconnect.
+    const listed = async () => {
+      const stats = (await (await fetch(`${a.url}/ws/statistics`)).json()) as StatisticsBody;
+      return stats.connections.some((c) => c.id === onB.socket.id);
+    };
+    const deadline = Date.now() + 5000;
+    while (!(await listed())) {
+      expect(Date.now(), "node B's connection listed again").to.be.below(deadline);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   });
 
   it("shares the rate limit across nodes, falls back to memory and closes while Redis is down", async () => {

@@ -37,6 +37,11 @@ export interface RedisStateOptions {
 }
 
 export interface RedisState extends GatewayState {
+  /**
+   * Refreshes liveness now, restoring this node's entries if Redis lost them.
+   * Call it when the client reconnects, not to wait for the next beat.
+   */
+  heartbeat(): Promise<void>;
   /** Stops the heartbeat without leaving, as if the process froze: for tests of ghost clean-up. */
   suspendHeartbeat(): void;
 }
@@ -276,6 +281,7 @@ export function createRedisState(options: RedisStateOptions): RedisState {
     projects: new RedisProjectMembership(run, local, cleanUp),
     runs: new RedisRunRegistry(run, local, nodeId),
     streams,
+    heartbeat: () => presence.beat(),
     suspendHeartbeat: () => presence.stop(),
     close() {
       closing ??= (async () => {

@@ -27,6 +27,7 @@ interface PresenceOptions {
  */
 export class Presence {
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
   private beating: Promise<void> | undefined;
   private failing = false;
   private registered = false;
@@ -46,11 +47,14 @@ export class Presence {
 
   /** Stops refreshing; without leave(), the node then looks dead once its key expires. */
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
   }
 
+  /** Does nothing once stopped: a beat after leaving would bring the node back. */
   beat(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     this.beating ??= this.refresh().finally(() => (this.beating = undefined));
     return this.beating;
   }
