@@ -1,5 +1,6 @@
 import { DEFAULT_PERSONAS } from "../src/agents/index.js";
 import { defineHandler, GatewayError, Type } from "../src/handler-kit.js";
+import { MessageId } from "./message.js";
 
 const Participant = Type.Object({
   name: Type.String({ pattern: "^[a-z][a-z0-9_]{0,31}$", description: "Also the speaker's label" }),
@@ -14,14 +15,18 @@ export default defineHandler({
     topic: Type.String({ minLength: 1, maxLength: 2000 }),
     participants: Type.Optional(Type.Array(Participant, { minItems: 2, maxItems: 6 })),
     rounds: Type.Integer({ minimum: 1, maximum: 10, default: 2 }),
+    message_id: Type.Optional(MessageId),
   }),
-  handle({ topic, participants, rounds }, ctx) {
+  handle({ topic, participants, rounds, message_id }, ctx) {
     const personas =
       participants?.map((p) => ({ name: p.name, style: p.style ?? `speaks as ${p.name}` })) ??
       DEFAULT_PERSONAS;
     if (new Set(personas.map((p) => p.name)).size !== personas.length) {
       throw new GatewayError("invalid_payload", "Participant names must be unique");
     }
-    return ctx.runs.submit({ kind: "discussion", topic, participants: personas, rounds });
+    return ctx.runs.submit(
+      { kind: "discussion", topic, participants: personas, rounds },
+      message_id,
+    );
   },
 });

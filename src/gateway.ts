@@ -69,7 +69,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   if (!config.apiKey) log.warn("API_KEY is not set: POST /api/projects/:id/events is disabled");
 
   const httpServer = createServer();
-  const io = new Server(httpServer, {
+  const io = new Server({
     pingInterval: config.heartbeat.intervalMs,
     // Socket.IO drops a client that misses a pong for pingInterval + pingTimeout.
     pingTimeout: config.heartbeat.timeoutMs - config.heartbeat.intervalMs,
@@ -100,6 +100,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     options.publicDir ?? path.join(packageRoot, "public"),
   );
   httpServer.on("request", app);
+  // Attached after Express, so Socket.IO's own requests never reach the app.
+  io.attach(httpServer);
 
   const runtime = await createAgentRuntime(config, tools);
   const runs = new RunManager({ io, config, state, runtime, nodeId, log });

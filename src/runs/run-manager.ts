@@ -235,7 +235,8 @@ export class RunManager {
             message: outcome.error.message,
             message_id: run.messageId,
           });
-          runLog.error("run failed", {
+          // A timeout is the configuration at work; an agent failure is logged with its stack.
+          runLog[outcome.error.code === "agent_error" ? "error" : "warn"]("run failed", {
             code: outcome.error.code,
             error: outcome.error.cause ?? outcome.error,
           });

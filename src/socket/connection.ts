@@ -82,7 +82,9 @@ export function openConnection(socket: Socket, deps: ConnectionDeps): HandlerCon
     void Promise.all([
       deps.state.connections.release(connectionId),
       deps.state.projects.leaveAll(connectionId),
-    ]).catch((error: unknown) => log.error("clean-up after disconnect failed", { error }));
+    ])
+      .then(() => deps.runs.onSessionLeft(sessionId))
+      .catch((error: unknown) => log.error("clean-up after disconnect failed", { error }));
   });
   log.info("connected", { user: user?.id ?? null, transport: socket.conn.transport.name });
   emit("connected", {
