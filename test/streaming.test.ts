@@ -265,7 +265,7 @@ describe("agent streaming", function () {
       participants: [{ name: "solo" }],
     });
     expect(!ack.ok && ack.error.code).to.equal("invalid_payload");
-    expect(!ack.ok && ack.error.details).to.be.an("array").that.is.not.empty;
+    expect(!ack.ok && ack.error.details).to.be.an("array").with.length.greaterThan(0);
     socket.close();
   });
 });
