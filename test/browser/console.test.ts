@@ -87,7 +87,18 @@ describe("test console in a real browser", function () {
   async function connectPage(page: Page, sessionId: string): Promise<void> {
     await page.getByTestId("session-id-input").fill(sessionId);
     await page.getByTestId("connect-button").click();
-    await page.waitForSelector('[data-testid="connection-state"][data-state="connected"]');
+    await settledConnection(page, "connected");
+  }
+
+  /** Waits until the connection is up or refused, and fails with the page's reason if not `want`. */
+  async function settledConnection(page: Page, want: "connected" | "refused"): Promise<void> {
+    const state = page.getByTestId("connection-state");
+    await page.waitForSelector(
+      '[data-testid="connection-state"]:is([data-state="connected"], [data-state="refused"])',
+    );
+    expect(await state.getAttribute("data-state"), (await state.textContent())?.trim()).to.equal(
+      want,
+    );
   }
 
   /** Asks through the quick action; resolves with the message id the stream uses. */
@@ -134,7 +145,7 @@ describe("test console in a real browser", function () {
     await page.waitForSelector('[data-testid="handler-select"][data-loaded="true"]');
     expect(await page.getByTestId("session-id-input").inputValue()).to.equal(sessionId);
     await page.getByTestId("connect-button").click();
-    await page.waitForSelector('[data-testid="connection-state"][data-state="connected"]');
+    await settledConnection(page, "connected");
     expect(await page.getByTestId("session-id").textContent()).to.equal(sessionId);
   });
 
@@ -142,7 +153,7 @@ describe("test console in a real browser", function () {
     const page = await openConsole();
     await page.getByTestId("session-id-input").fill("");
     await page.getByTestId("connect-button").click();
-    await page.waitForSelector('[data-testid="connection-state"][data-state="connected"]');
+    await settledConnection(page, "connected");
     const shown = await page.getByTestId("session-id").textContent();
     expect(shown).to.match(/^[0-9a-f-]{36}$/);
     expect(await page.getByTestId("session-id-input").inputValue()).to.equal(shown);
@@ -362,7 +373,7 @@ describe("test console in a real browser", function () {
       const page = await openConsole(secured.url);
       await page.getByTestId("token-input").fill("not-a-jwt");
       await page.getByTestId("connect-button").click();
-      await page.waitForSelector('[data-testid="connection-state"][data-state="refused"]');
+      await settledConnection(page, "refused");
       expect(await page.getByTestId("connection-state").textContent()).to.contain("unauthorized");
       await screenshot(page, "09-refused");
       const token = await new SignJWT({})
@@ -372,7 +383,7 @@ describe("test console in a real browser", function () {
         .sign(new TextEncoder().encode(JWT_SECRET));
       await page.getByTestId("token-input").fill(token);
       await page.getByTestId("connect-button").click();
-      await page.waitForSelector('[data-testid="connection-state"][data-state="connected"]');
+      await settledConnection(page, "connected");
     } finally {
       await secured.close();
     }
