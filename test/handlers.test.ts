@@ -2,10 +2,12 @@ import { expect } from "chai";
 import {
   connect,
   nextEvent,
+  recordEvents,
   request,
   startGateway,
   type RunningGateway,
 } from "./support/gateway.js";
+import { waitFor } from "./support/wait-for.js";
 
 describe("core handlers", () => {
   let server: RunningGateway;
@@ -39,5 +41,230 @@ describe("core handlers", () => {
     socket.emit("ping");
     expect((await pong)["type"]).to.equal("pong");
     socket.close();
+  });
+});
+
+describe("tools over tool_call", () => {
+  let server: RunningGateway;
+  before(async () => {
+    server = await startGateway();
+  });
+  after(() => server.close());
+
+  it("computes 123 + 456 = 579 and emits tool_result", async () => {
+    const { socket } = await connect(server.url);
+    const result = nextEvent(socket, "tool_result");
+    const ack = await request(socket, "tool_call", {
+      tool_name: "calculator",
+      params: { expression: "123 + 456" },
+    });
+    expect(ack).to.deep.equal({ ok: true, data: { tool_name: "calculator", result: 579 } });
+    expect(await result).to.deep.include({
+      type: "tool_result",
+      tool_name: "calculator",
+      result: 579,
+    });
+    socket.close();
+  });
+
+  const expressions: Array<[string, number]> = [
+    ["12 * (3 + 4)", 84],
+    ["2 ^ 10 % 7", 2],
+    ["-1.5 * 4", -6],
+    ["sqrt(16) + max(1, 2) + round(2.5)", 9],
+    ["10 / 4", 2.5],
+  ];
+  for (const [expression, expected] of expressions) {
+    it(`calculates ${expression} = ${expected}`, async () => {
+      const { socket } = await connect(server.url);
+      const ack = await request(socket, "tool_call", {
+        tool_name: "calculator",
+        params: { expression },
+      });
+      expect(ack).to.deep.equal({ ok: true, data: { tool_name: "calculator", result: expected } });
+      socket.close();
+    });
+  }
+
+  const refused: Array<[unknown, RegExp]> = [
+    [{ expression: "1 / 0" }, /Division by zero/],
+    [{ expression: "2 +* 3" }, /Cannot parse/],
+    [{ expression: "constructor" }, /Unknown name "constructor"/],
+    [{ expression: "'text'" }, /Only numbers/],
+    [{ expression: "f(x) = 1" }, /is not arithmetic/],
+    [{ expression: "import('fs')" }, /.+/],
+    [{}, /Invalid parameters/],
+    [{ expression: "1", extra: true }, /Invalid parameters/],
+  ];
+  for (const [params, message] of refused) {
+    it(`refuses calculator params ${JSON.stringify(params)} with invalid_params`, async () => {
+      const { socket } = await connect(server.url);
+      const error = nextEvent<{ code: string; request_type: string }>(socket, "error");
+      const ack = await request(socket, "tool_call", { tool_name: "calculator", params });
+      expect(ack.ok).to.equal(false);
+      expect(!ack.ok && ack.error.code).to.equal("invalid_params");
+      expect(!ack.ok && ack.error.message).to.match(message);
+      expect(await error).to.deep.include({ code: "invalid_params", request_type: "tool_call" });
+      expect(socket.connected).to.equal(true);
+      socket.close();
+    });
+  }
+
+  it("tells the time, in a named IANA zone, and refuses an unknown zone", async () => {
+    const { socket } = await connect(server.url);
+    const ack = await request(socket, "tool_call", {
+      tool_name: "current_time",
+      params: { timezone: "Asia/Tokyo" },
+    });
+    const result = (ack as { data: { result: { timezone: string; iso: string; unix: number } } })
+      .data.result;
+    expect(result.timezone).to.equal("Asia/Tokyo");
+    expect(Math.abs(result.unix - Date.now() / 1000)).to.be.lessThan(5);
+    const utc = await request(socket, "tool_call", { tool_name: "current_time", params: {} });
+    expect((utc as { data: { result: { timezone: string } } }).data.result.timezone).to.equal(
+      "UTC",
+    );
+    const bad = await request(socket, "tool_call", {
+      tool_name: "current_time",
+      params: { timezone: "Mars/Base" },
+    });
+    expect(!bad.ok && bad.error.code).to.equal("invalid_params");
+    socket.close();
+  });
+
+  it("answers unknown_tool for a tool that does not exist", async () => {
+    const { socket } = await connect(server.url);
+    const ack = await request(socket, "tool_call", { tool_name: "rm_rf", params: {} });
+    expect(!ack.ok && ack.error.code).to.equal("unknown_tool");
+    expect(!ack.ok && ack.error.message).to.include("calculator");
+    socket.close();
+  });
+});
+
+describe("projects", () => {
+  let server: RunningGateway;
+  before(async () => {
+    server = await startGateway();
+  });
+  after(() => server.close());
+
+  it("counts members, broadcasts feedback to the room only, and leaves", async () => {
+    const a = await connect(server.url);
+    const b = await connect(server.url);
+    const outsider = await connect(server.url);
+    expect(await request(a.socket, "join_project", { project_id: "p1" })).to.deep.equal({
+      ok: true,
+      data: { project_id: "p1", members: 1 },
+    });
+    const joined = nextEvent(b.socket, "joined_project");
+    await request(b.socket, "join_project", { project_id: "p1" });
+    expect(await joined).to.deep.include({ project_id: "p1", members: 2 });
+
+    const outsiderEvents = recordEvents(outsider.socket);
+    const atB = nextEvent(b.socket, "project_message");
+    const response = nextEvent(a.socket, "user_feedback_response");
+    await request(a.socket, "user_feedback", { project_id: "p1", content: "looks good" });
+    expect(await response).to.deep.include({ status: "received", project_id: "p1" });
+    const message = await atB;
+    expect(message).to.deep.include({ type: "project_message", project_id: "p1" });
+    expect(message["data"]).to.deep.include({ kind: "user_feedback", content: "looks good" });
+
+    const left = nextEvent(b.socket, "left_project");
+    await request(b.socket, "leave_project", { project_id: "p1" });
+    expect(await left).to.deep.include({ project_id: "p1", members: 1 });
+    await request(outsider.socket, "ping", {});
+    expect(outsiderEvents.map((e) => e.type)).to.deep.equal(["pong"]);
+    for (const c of [a, b, outsider]) c.socket.close();
+  });
+
+  it("refuses feedback and leaving for a project not joined", async () => {
+    const { socket } = await connect(server.url);
+    const feedback = await request(socket, "user_feedback", { project_id: "p2", content: "hi" });
+    expect(!feedback.ok && feedback.error.code).to.equal("not_in_project");
+    const leave = await request(socket, "leave_project", { project_id: "p2" });
+    expect(!leave.ok && leave.error.code).to.equal("not_in_project");
+    socket.close();
+  });
+
+  it("drops a disconnected client from the member count", async () => {
+    const a = await connect(server.url);
+    const b = await connect(server.url);
+    await request(a.socket, "join_project", { project_id: "p3" });
+    await request(b.socket, "join_project", { project_id: "p3" });
+    b.socket.close();
+    await waitFor(async () => (await server.gateway.state.projects.members("p3")) === 1);
+    const c = await connect(server.url);
+    expect(await request(c.socket, "join_project", { project_id: "p3" })).to.deep.include({
+      ok: true,
+    });
+    expect(await server.gateway.state.projects.members("p3")).to.equal(2);
+    a.socket.close();
+    c.socket.close();
+  });
+});
+
+describe("refusals that keep the connection", () => {
+  let server: RunningGateway;
+  before(async () => {
+    server = await startGateway({ WS_MAX_MESSAGE_BYTES: "2048", WS_RATE_LIMIT_PER_SEC: "20" });
+  });
+  after(() => server.close());
+
+  it("answers unknown_type, also as an error event for ack-less clients", async () => {
+    const { socket } = await connect(server.url);
+    const error = nextEvent(socket, "error");
+    socket.emit("teleport", { where: "moon" });
+    expect(await error).to.deep.include({
+      type: "error",
+      code: "unknown_type",
+      request_type: "teleport",
+    });
+    const ack = await request(socket, "teleport", {});
+    expect(!ack.ok && ack.error.code).to.equal("unknown_type");
+    expect((await request(socket, "ping", {})).ok).to.equal(true);
+    socket.close();
+  });
+
+  it("answers invalid_payload with the validator's details", async () => {
+    const { socket } = await connect(server.url);
+    const ack = await request(socket, "join_project", { project_id: 42 });
+    expect(!ack.ok && ack.error.code).to.equal("invalid_payload");
+    expect(!ack.ok && ack.error.details).to.deep.include({
+      path: "/project_id",
+      message: "must be string",
+      params: { type: "string" },
+    });
+    const notAnObject = await request(socket, "join_project", "p1");
+    expect(!notAnObject.ok && notAnObject.error.code).to.equal("invalid_payload");
+    socket.close();
+  });
+
+  it("refuses a message over WS_MAX_MESSAGE_BYTES with message_too_large, and goes on", async () => {
+    const { socket } = await connect(server.url);
+    const ack = await request(socket, "user_feedback", {
+      project_id: "p",
+      content: "é".repeat(1500),
+    });
+    expect(!ack.ok && ack.error.code).to.equal("message_too_large");
+    expect(!ack.ok && ack.error.details).to.deep.include({ limit_bytes: 2048 });
+    expect(socket.connected).to.equal(true);
+    expect((await request(socket, "ping", {})).ok).to.equal(true);
+    socket.close();
+  });
+
+  it("rate-limits a flooding connection with rate_limited, without affecting others", async () => {
+    const flooder = await connect(server.url);
+    const other = await connect(server.url);
+    const acks = await Promise.all(
+      Array.from({ length: 40 }, () => request(flooder.socket, "ping", {})),
+    );
+    const limited = acks.filter((a) => !a.ok);
+    expect(acks.filter((a) => a.ok)).to.have.length(20);
+    expect(limited).to.have.length(20);
+    expect(!limited[0]!.ok && limited[0]!.error.code).to.equal("rate_limited");
+    expect((await request(other.socket, "ping", {})).ok).to.equal(true);
+    expect(flooder.socket.connected).to.equal(true);
+    flooder.socket.close();
+    other.socket.close();
   });
 });

@@ -43,6 +43,8 @@ const EnvSchema = Type.Object({
   AGENT_MAX_QUEUE: Type.Integer({ minimum: 1, default: 10 }),
   AGENT_RUN_TIMEOUT: Type.Number({ exclusiveMinimum: 0, default: 1800 }),
   REDIS_URL: Type.Optional(Type.String({ pattern: "^rediss?://" })),
+  CLUSTER_NODE_TTL_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 15 }),
+  WORKERS: Type.Integer({ minimum: 1, default: 1 }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -85,6 +87,10 @@ export interface Config {
   };
   /** Set: the node joins a cluster through Redis. Unset: everything stays in memory. */
   redisUrl: string | undefined;
+  /** How long a node that stops heartbeating keeps counting (its connections, its runs). */
+  clusterNodeTtlMs: number;
+  /** Worker processes behind this one port (src/cluster/workers.ts). */
+  workers: number;
 }
 
 export class ConfigError extends Error {
@@ -123,9 +129,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     const value = source[key];
     if (value !== undefined && value !== "") env[key] = value;
   }
+  // Ajv coerces in place, so keep the values as written for the error message.
+  const written = { ...env };
   if (!validateEnv(env)) {
     throw new ConfigError(
-      `Invalid configuration: ${describeEnvErrors(env, validateEnv.errors ?? []).join("; ")}`,
+      `Invalid configuration: ${describeEnvErrors(written, validateEnv.errors ?? []).join("; ")}`,
     );
   }
   const checked = env as unknown as Env;
@@ -179,5 +187,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       runTimeoutMs: checked.AGENT_RUN_TIMEOUT * 1000,
     },
     redisUrl: checked.REDIS_URL,
+    clusterNodeTtlMs: checked.CLUSTER_NODE_TTL_SECONDS * 1000,
+    workers: checked.WORKERS,
   };
 }

@@ -28,7 +28,21 @@ export const ErrorCodes = {
 
 export type ErrorCode = keyof typeof ErrorCodes;
 
+const BRAND = Symbol.for("agent-gateway.GatewayError");
+
 export class GatewayError extends Error {
+  /**
+   * A handler file can reach this module through another module instance (a
+   * test runner's CommonJS hook beside the loader's ESM import, or a handler
+   * that bundles its own copy), so `instanceof` checks a global brand rather
+   * than this class object.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && BRAND in value;
+  }
+
+  readonly [BRAND] = true;
+
   constructor(
     readonly code: ErrorCode,
     message: string = ErrorCodes[code],
