@@ -288,6 +288,14 @@ describe("test console in a real browser", function () {
     await message.getByTestId("done-mark").waitFor();
     expect(await shownText(page, messageId)).to.equal(end.total_content);
     expect(await message.getAttribute("data-mismatch")).to.equal(null);
+    // The answer went on after the resume: chunks were logged after it, not all before the drop.
+    const chunksAfterResume = await page.evaluate(() => {
+      const types = Array.from(document.querySelectorAll('[data-testid="log-entry"]')).map((e) =>
+        e.getAttribute("data-type"),
+      );
+      return types.slice(types.indexOf("resume")).filter((t) => t === "stream_chunk").length;
+    });
+    expect(chunksAfterResume).to.be.above(0);
     await screenshot(page, "07-reconnected");
   });
 
@@ -320,6 +328,7 @@ describe("test console in a real browser", function () {
     const page = await openConsole();
     await connectPage(page, sessionId);
     await page.getByTestId("handler-select").selectOption("join_project");
+    await page.getByTestId("json-editor").waitFor({ state: "hidden" });
     const field = page.getByTestId("schema-form").getByTestId("field-project_id");
     await field.fill("console-project");
     await field.press("Enter");
