@@ -155,9 +155,9 @@ export class Conversation {
       streaming: "",
       finishing: "",
       done: "✓ done",
-      cancelled: "⏹ cancelled",
-      error: "⚠ failed",
-      expired: "⚠ stream expired",
+      cancelled: "■ cancelled",
+      error: "✗ failed",
+      expired: "✗ stream expired",
     };
     msg.statusEl.textContent = labels[status] ?? status;
     msg.statusEl.dataset.testid = status === "done" ? "done-mark" : "message-status";

@@ -86,6 +86,9 @@ function brief(payload) {
   if (typeof payload !== "object") return String(payload);
   const p = payload;
   const pick = [
+    p.request_type && `${p.request_type}`,
+    p.ok === true && "ok",
+    p.ok === false && `✗ ${p.error?.code ?? "error"}`,
     p.code && `${p.code}`,
     p.message_id && `#${String(p.message_id).slice(0, 8)}`,
     p.seq !== undefined && `seq ${p.seq}`,
