@@ -4,7 +4,8 @@ import { createClient } from "redis";
 import { createLogger } from "../src/core/logger.js";
 import { createMemoryState } from "../src/state/memory.js";
 import { createRedisState, type RedisState } from "../src/state/redis-state.js";
-import type { ConnectionInfo, GatewayState } from "../src/state/types.js";
+import { RedisStreamStore } from "../src/state/redis-streams.js";
+import type { ConnectionInfo, GatewayState, StreamEvent } from "../src/state/types.js";
 import { startRedisServer, type PrivateRedis } from "./support/redis-server.js";
 
 const log = createLogger({ level: "error", format: "json" });
@@ -166,15 +167,94 @@ function stateSuite(name: string, factory: () => StateFactory) {
       expect(await state.runs.current("s1")).to.equal(null);
       expect(await state.runs.claim({ ...run, messageId: "m3" })).to.equal(true);
     });
+
+    it("replays a stream's chunks after afterSeq and its end, then has nothing to follow", async () => {
+      state.streams.open("m1", "s1");
+      state.streams.append("m1", startEvent("m1"));
+      for (let seq = 1; seq <= 4; seq++) state.streams.append("m1", chunkEvent("m1", seq));
+      state.streams.append("m1", endEvent("m1"));
+      state.streams.close("m1", 60_000);
+      const got: StreamEvent[] = [];
+      const follower = await state.streams.follow("m1", 2, (e) => got.push(e), neverAborted());
+      expect(describeEvents(got)).to.deep.equal(["chunk 3", "chunk 4", "stream_end"]);
+      expect(await follower?.done).to.equal("ended");
+      expect(await state.streams.follow("unknown", 0, () => {}, neverAborted())).to.equal(null);
+    });
+
+    it("follows a stream live with no gap and no duplicate, whenever the appends land", async () => {
+      state.streams.open("m1", "s1");
+      for (let seq = 1; seq <= 3; seq++) state.streams.append("m1", chunkEvent("m1", seq));
+      const got: StreamEvent[] = [];
+      // Appends race the replay: some land before the history read, some during, some after.
+      const following = state.streams.follow("m1", 1, (e) => got.push(e), neverAborted());
+      for (let seq = 4; seq <= 6; seq++) state.streams.append("m1", chunkEvent("m1", seq));
+      const follower = await following;
+      for (let seq = 7; seq <= 9; seq++) state.streams.append("m1", chunkEvent("m1", seq));
+      await eventually(() => Promise.resolve(got.length === 8));
+      state.streams.append("m1", endEvent("m1"));
+      state.streams.close("m1", 60_000);
+      expect(await follower?.done).to.equal("ended");
+      expect(describeEvents(got)).to.deep.equal([
+        ...[2, 3, 4, 5, 6, 7, 8, 9].map((seq) => `chunk ${seq}`),
+        "stream_end",
+      ]);
+    });
+
+    it("stops a follower when its signal aborts", async () => {
+      state.streams.open("m1", "s1");
+      state.streams.append("m1", chunkEvent("m1", 1));
+      const abort = new AbortController();
+      const got: StreamEvent[] = [];
+      const follower = await state.streams.follow("m1", 0, (e) => got.push(e), abort.signal);
+      abort.abort();
+      expect(await follower?.done).to.equal("aborted");
+      state.streams.append("m1", chunkEvent("m1", 2));
+      state.streams.close("m1", 60_000);
+      expect(describeEvents(got)).to.deep.equal(["chunk 1"]);
+    });
+
+    it("forgets a stream's history after its retention", async () => {
+      state.streams.open("m1", "s1");
+      state.streams.append("m1", endEvent("m1"));
+      state.streams.close("m1", 50);
+      await eventually(
+        async () => (await state.streams.follow("m1", 0, () => {}, neverAborted())) === null,
+      );
+    });
   });
 }
+
+const neverAborted = () => new AbortController().signal;
+
+/** Waits until another node's writes, sent on its own connection, are visible to `state`. */
+function visible(state: GatewayState, messageId: string) {
+  return eventually(
+    async () => (await state.streams.follow(messageId, 0, () => {}, AbortSignal.abort())) !== null,
+  );
+}
+const startEvent = (id: string): StreamEvent => ({
+  type: "stream_start",
+  payload: { type: "stream_start", timestamp: 1, message_id: id },
+});
+const chunkEvent = (id: string, seq: number): StreamEvent => ({
+  type: "stream_chunk",
+  payload: { type: "stream_chunk", timestamp: 1, message_id: id, seq, content: `c${seq}` },
+});
+const endEvent = (id: string): StreamEvent => ({
+  type: "stream_end",
+  payload: { type: "stream_end", timestamp: 1, message_id: id },
+});
+const describeEvents = (events: StreamEvent[]) =>
+  events.map((e) => (e.type === "stream_chunk" ? `chunk ${e.payload.seq}` : e.type));
 
 stateSuite("memory", () => () => Promise.resolve(createMemoryState()));
 
 describe("redis state across nodes", () => {
   let redis: PrivateRedis;
   const clients: Array<ReturnType<typeof createClient>> = [];
+  const readers: Array<ReturnType<typeof createClient>> = [];
   const states: GatewayState[] = [];
+  const stores: RedisStreamStore[] = [];
 
   /** A client of its own per state, as each gateway process would have. */
   async function newClient() {
@@ -189,7 +269,15 @@ describe("redis state across nodes", () => {
   function cluster(nodeTtlMs = 15_000) {
     const prefix = `test-${randomUUID()}:`;
     const join = async (nodeId: string): Promise<RedisState> => {
-      const state = createRedisState({ client: await newClient(), nodeId, log, nodeTtlMs, prefix });
+      const client = await newClient();
+      // The blocking reader is a connection of its own, as in connectCluster.
+      const reader = client.duplicate();
+      reader.on("error", () => {});
+      await reader.connect();
+      readers.push(reader);
+      const streams = new RedisStreamStore({ client, reader, nodeId, log, prefix, blockMs: 200 });
+      stores.push(streams);
+      const state = createRedisState({ client, nodeId, log, nodeTtlMs, prefix, streams });
       states.push(state);
       return state;
     };
@@ -201,6 +289,9 @@ describe("redis state across nodes", () => {
   });
   afterEach(async () => {
     await Promise.all(states.splice(0).map((s) => s.close()));
+    for (const store of stores.splice(0)) store.stop();
+    // A reader may sit in a blocking read: drop it rather than wait for the reply.
+    for (const reader of readers.splice(0)) reader.destroy();
     await Promise.all(clients.splice(0).map((c) => c.close()));
   });
   after(() => redis.stop());
@@ -299,5 +390,50 @@ describe("redis state across nodes", () => {
     expect(
       await a.connections.admit(connection("a1", "s1", "node-a", "alice"), limits),
     ).to.have.property("reason", "forbidden");
+  });
+
+  it("lets another node follow a stream live, many followers on one reader", async () => {
+    const { join } = cluster();
+    const [a, b] = [await join("node-a"), await join("node-b")];
+    a.streams.open("m1", "s1");
+    a.streams.append("m1", chunkEvent("m1", 1));
+    await visible(b, "m1");
+    const seen = [[], [], []] as StreamEvent[][];
+    const followers = await Promise.all(
+      seen.map((got) => b.streams.follow("m1", 0, (e) => got.push(e), neverAborted())),
+    );
+    for (let seq = 2; seq <= 5; seq++) a.streams.append("m1", chunkEvent("m1", seq));
+    a.streams.append("m1", endEvent("m1"));
+    a.streams.close("m1", 60_000);
+    for (const follower of followers) expect(await follower?.done).to.equal("ended");
+    for (const got of seen) {
+      expect(describeEvents(got)).to.deep.equal(
+        [1, 2, 3, 4, 5].map((n) => `chunk ${n}`).concat("stream_end"),
+      );
+    }
+    expect(stores.every((store) => store.followerCount === 0)).to.equal(true);
+  });
+
+  it("ends a follower with run_lost once the producing node is dead", async () => {
+    const { join } = cluster(300);
+    const [a, b] = [await join("node-a"), await join("node-b")];
+    a.streams.open("m1", "s1");
+    for (let seq = 1; seq <= 3; seq++) a.streams.append("m1", chunkEvent("m1", seq));
+    await visible(b, "m1");
+    const got: StreamEvent[] = [];
+    const follower = await b.streams.follow("m1", 1, (e) => got.push(e), neverAborted());
+    a.streams.append("m1", chunkEvent("m1", 4));
+    // The producer freezes: no more heartbeats, no more appends, no close.
+    a.suspendHeartbeat();
+    const started = Date.now();
+    expect(await follower?.done).to.equal("ended");
+    expect(Date.now() - started).to.be.below(2000);
+    expect(describeEvents(got)).to.deep.equal(["chunk 2", "chunk 3", "chunk 4", "error"]);
+    expect(got.at(-1)?.payload).to.include({ code: "run_lost", message_id: "m1" });
+    // A resume after the death gets the same, at once.
+    const later: StreamEvent[] = [];
+    const again = await b.streams.follow("m1", 3, (e) => later.push(e), neverAborted());
+    expect(await again?.done).to.equal("ended");
+    expect(describeEvents(later)).to.deep.equal(["chunk 4", "error"]);
   });
 });

@@ -8,6 +8,7 @@ import { createClient } from "redis";
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
 import { createRedisState } from "../state/redis-state.js";
+import { RedisStreamStore } from "../state/redis-streams.js";
 import type { GatewayState } from "../state/types.js";
 
 export interface ClusterOptions {
@@ -70,10 +71,13 @@ export async function connectCluster(
   const stateClient = createClient({ url, socket, disableOfflineQueue: true });
   // The subscriber keeps its queue: node-redis re-subscribes after a reconnect.
   const sub = createClient({ url, socket });
+  // Blocking stream reads need a connection of their own (one per node, shared by all followers).
+  const reader = createClient({ url, socket, disableOfflineQueue: true });
   const clients: Array<[string, Client]> = [
     ["pub", pub],
     ["sub", sub],
     ["state", stateClient],
+    ["streams", reader],
   ];
   for (const [role, client] of clients) watch(role, client, log);
 
@@ -88,18 +92,39 @@ export async function connectCluster(
     throw error;
   }
 
+  if (!config.agent.checkpointDatabaseUrl) {
+    log.warn(
+      "CHECKPOINT_DATABASE_URL is not set: each node keeps conversations in its own memory, so a session's history is lost when its next message lands on another node",
+    );
+  }
+  const nodeTtlMs = options.nodeTtlMs ?? config.clusterNodeTtlMs;
+  const streams = new RedisStreamStore({
+    client: stateClient,
+    reader,
+    nodeId: options.nodeId,
+    log,
+    prefix: options.prefix,
+    // A stream never closed (its node died) outlives the longest possible run by its retention.
+    openTtlMs: config.agent.runTimeoutMs + config.agent.streamRetentionMs,
+    // Followers of a dead node's stream learn of it within a TTL and a block.
+    blockMs: Math.min(1000, nodeTtlMs / 3),
+  });
   const state = createRedisState({
     client: stateClient,
     nodeId: options.nodeId,
     log,
-    nodeTtlMs: options.nodeTtlMs,
+    nodeTtlMs,
     prefix: options.prefix,
+    streams,
   });
   // After an outage Redis may have restarted empty: restore this node's
   // entries at once rather than at the next heartbeat, up to a third of the TTL later.
   stateClient.on("ready", () => void state.heartbeat());
   const dropped = (error: unknown) => log.debug("redis cluster: adapter command failed", { error });
-  const adapter = createAdapter(tolerant(pub, dropped), tolerant(sub, dropped));
+  // Requests to the other nodes (a cross-node cancel) give up after 2 s, under the caller's own 3 s.
+  const adapter = createAdapter(tolerant(pub, dropped), tolerant(sub, dropped), {
+    requestsTimeout: 2000,
+  });
   const prefix = options.prefix ?? "gw:";
   let closing: Promise<void> | undefined;
 
@@ -121,11 +146,13 @@ export async function connectCluster(
     isReady: () => clients.every(([, client]) => client.isReady),
     close() {
       closing ??= (async () => {
+        streams.stop();
         await state.close();
         // close() waits for replies, which never come while Redis is down.
         await Promise.all(
           clients.map(async ([, client]) => {
-            if (client.isReady) await client.close();
+            // The reader may be blocked in XREAD: nothing it waits for matters any more.
+            if (client.isReady && client !== reader) await client.close();
             else if (client.isOpen) client.destroy();
           }),
         );

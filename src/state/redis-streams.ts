@@ -1,0 +1,328 @@
+import { ErrorCodes } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import { TERMINAL_TYPES } from "./memory-streams.js";
+import { replyArray, replyString, type RedisCommands } from "./redis/lua.js";
+import type { StreamEvent, StreamFollower, StreamStore } from "./types.js";
+
+export interface RedisStreamStoreOptions {
+  /** Commands; the caller owns the client. The state's own client will do. */
+  client: RedisCommands;
+  /** Used for nothing but blocking XREADs, so it must not be shared; the caller owns it. */
+  reader: RedisCommands;
+  nodeId: string;
+  log: Logger;
+  /** The same key prefix as the rest of the state, where the nodes' alive keys live. */
+  prefix?: string;
+  /** Entries kept per stream (approximately); older chunks are trimmed first. */
+  maxLength?: number;
+  /** How long a stream that is never closed (its node died) stays in Redis. */
+  openTtlMs?: number;
+  /** How long one XREAD blocks: also the period of the owner liveness check. */
+  blockMs?: number;
+}
+
+interface Follower {
+  key: string;
+  messageId: string;
+  owner: string;
+  afterSeq: number;
+  /** Id of the last entry this follower has seen (delivered or skipped). */
+  lastId: string;
+  onEvent: (event: StreamEvent) => void;
+  finish: (result: "ended" | "aborted") => void;
+}
+
+type Entry = [id: string, event: StreamEvent];
+
+const PAGE = 1000;
+
+/**
+ * Stream histories in Redis, one Redis Stream per message, so a client can
+ * resume a stream on any node.
+ *
+ * Keys under the prefix P:
+ *   P stream:<message>       the events, one entry each (field `e`: JSON)
+ *   P stream-meta:<message>  hash: node (the producer), session, ended
+ *
+ * Writes are sent without waiting, on one connection, so Redis applies them in
+ * call order and the token path never waits for storage. A follower reads
+ * the history with XRANGE, then the live tail with XREAD from the last id it
+ * saw: ids are the only cursor, so there is no gap and no duplicate between
+ * the two. One shared loop per node does the blocking reads for all its
+ * followers on one dedicated connection, so followers cost no connections.
+ * While it waits it checks the producers' alive keys: a follower of a dead
+ * node gets what was stored, then a synthetic `run_lost` error, never silence.
+ */
+export class RedisStreamStore implements StreamStore {
+  private readonly prefix: string;
+  private readonly maxLength: string;
+  private readonly openTtl: string;
+  private readonly blockMs: number;
+  /** Streams this node opened and has not appended to yet: their first append sets the TTL. */
+  private readonly fresh = new Set<string>();
+  private readonly followers = new Set<Follower>();
+  private polling: Promise<void> | undefined;
+  private readerId: string | undefined;
+  /** True while the reader sits in a blocking XREAD that a newcomer should cut short. */
+  private blocked = false;
+  private stopped = false;
+  private failing = false;
+
+  constructor(private readonly options: RedisStreamStoreOptions) {
+    this.prefix = options.prefix ?? "gw:";
+    this.maxLength = String(options.maxLength ?? 10_000);
+    this.openTtl = String(options.openTtlMs ?? 24 * 3600_000);
+    this.blockMs = options.blockMs ?? 1000;
+  }
+
+  open(messageId: string, sessionId: string): void {
+    const [key, meta] = this.keys(messageId);
+    this.fresh.add(messageId);
+    // A reused message id starts a new history, as in memory.
+    this.send(["DEL", key, meta]);
+    this.send(["HSET", meta, "node", this.options.nodeId, "session", sessionId]);
+    this.send(["PEXPIRE", meta, this.openTtl]);
+  }
+
+  append(messageId: string, event: StreamEvent): void {
+    const [key] = this.keys(messageId);
+    const entry = JSON.stringify(event);
+    this.send(["XADD", key, "MAXLEN", "~", this.maxLength, "*", "e", entry]);
+    if (this.fresh.delete(messageId)) this.send(["PEXPIRE", key, this.openTtl]);
+  }
+
+  close(messageId: string, retentionMs: number): void {
+    const [key, meta] = this.keys(messageId);
+    this.fresh.delete(messageId);
+    const ttl = String(Math.max(1, Math.round(retentionMs)));
+    this.send(["HSET", meta, "ended", "1"]);
+    this.send(["PEXPIRE", key, ttl]);
+    this.send(["PEXPIRE", meta, ttl]);
+  }
+
+  async follow(
+    messageId: string,
+    afterSeq: number,
+    onEvent: (event: StreamEvent) => void,
+    signal: AbortSignal,
+  ): Promise<StreamFollower | null> {
+    const { client } = this.options;
+    const [key, meta] = this.keys(messageId);
+    const fields = replyArray(await client.sendCommand(["HGETALL", meta])).map(replyString);
+    if (fields.length === 0) return null;
+    const info = Object.fromEntries(pairs(fields));
+    let lastId = "0-0";
+    let ended = false;
+    for (let start = "-"; ; start = `(${lastId}`) {
+      const page = entries(
+        await client.sendCommand(["XRANGE", key, start, "+", "COUNT", String(PAGE)]),
+      );
+      for (const [id, event] of page) {
+        lastId = id;
+        ended = deliver(event, afterSeq, onEvent) || ended;
+      }
+      if (page.length < PAGE) break;
+    }
+    if (ended || info["ended"] === "1") return { done: Promise.resolve("ended") };
+    if (signal.aborted) return { done: Promise.resolve("aborted") };
+
+    const done = new Promise<"ended" | "aborted">((resolve) => {
+      const follower: Follower = {
+        key,
+        messageId,
+        owner: info["node"] ?? "",
+        afterSeq,
+        lastId,
+        onEvent,
+        finish: (result) => {
+          if (!this.followers.delete(follower)) return;
+          signal.removeEventListener("abort", onAbort);
+          resolve(result);
+        },
+      };
+      const onAbort = () => follower.finish("aborted");
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.followers.add(follower);
+    });
+    this.wake();
+    return { done };
+  }
+
+  /** Ends every follower as aborted and stops reading; the caller closes the clients. */
+  stop(): void {
+    this.stopped = true;
+    for (const follower of [...this.followers]) follower.finish("aborted");
+  }
+
+  /** How many followers the shared reader serves, for tests and metrics. */
+  get followerCount(): number {
+    return this.followers.size;
+  }
+
+  private keys(messageId: string): [stream: string, meta: string] {
+    return [`${this.prefix}stream:${messageId}`, `${this.prefix}stream-meta:${messageId}`];
+  }
+
+  /** Fire and forget, in order; one warning per outage rather than one per token. */
+  private send(args: string[]): void {
+    const failed = (error: unknown) => {
+      if (this.failing) return;
+      this.failing = true;
+      this.options.log.warn("redis streams: writes failing; stream history is incomplete", {
+        error,
+      });
+    };
+    try {
+      this.options.client.sendCommand(args).then(() => {
+        if (this.failing) this.options.log.info("redis streams: writes succeed again");
+        this.failing = false;
+      }, failed);
+    } catch (error) {
+      failed(error);
+    }
+  }
+
+  /** Starts the read loop, or cuts its current blocking read short so a newcomer joins at once. */
+  private wake(): void {
+    if (!this.polling) {
+      this.polling = this.loop().finally(() => (this.polling = undefined));
+      return;
+    }
+    if (this.blocked && this.readerId) {
+      this.blocked = false;
+      this.send(["CLIENT", "UNBLOCK", this.readerId]);
+    }
+  }
+
+  private async loop(): Promise<void> {
+    const { reader, log } = this.options;
+    let lastCheck = 0;
+    let failures = 0;
+    while (this.followers.size > 0 && !this.stopped) {
+      // Only followers registered before this read get its entries: a newcomer
+      // may have read less of the history than this read starts from.
+      const batch = [...this.followers];
+      try {
+        if (Date.now() - lastCheck >= this.blockMs / 2) {
+          lastCheck = Date.now();
+          await this.checkOwners(batch);
+          if (this.followers.size === 0) break;
+        }
+        this.readerId ??= replyString(await reader.sendCommand(["CLIENT", "ID"]));
+        const from = new Map<string, string>();
+        for (const f of batch) {
+          if (!this.followers.has(f)) continue;
+          const current = from.get(f.key);
+          if (current === undefined || compareIds(f.lastId, current) < 0) from.set(f.key, f.lastId);
+        }
+        if (from.size === 0) continue;
+        this.blocked = true;
+        const reply = await reader
+          .sendCommand([
+            "XREAD",
+            "COUNT",
+            String(PAGE),
+            "BLOCK",
+            String(this.blockMs),
+            "STREAMS",
+            ...from.keys(),
+            ...from.values(),
+          ])
+          .finally(() => (this.blocked = false));
+        failures = 0;
+        for (const item of replyArray(reply)) {
+          const [key, raw] = replyArray(item);
+          const read = entries(raw);
+          for (const f of batch) if (f.key === replyString(key)) this.feed(f, read);
+        }
+      } catch (error) {
+        if (this.stopped) break;
+        // The reader reconnected (new id) or Redis is down: wait a little and retry.
+        this.readerId = undefined;
+        if (failures++ === 0) log.debug("redis streams: read failed, retrying", { error });
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * failures, 1000)));
+      }
+    }
+  }
+
+  private feed(follower: Follower, read: Entry[]): void {
+    for (const [id, event] of read) {
+      if (!this.followers.has(follower)) return;
+      if (compareIds(id, follower.lastId) <= 0) continue;
+      follower.lastId = id;
+      if (deliver(event, follower.afterSeq, follower.onEvent)) follower.finish("ended");
+    }
+  }
+
+  /**
+   * A follower whose producer is dead gets the rest of what was stored, then
+   * `run_lost`. Liveness is the presence key (redis/presence.ts): it expires
+   * one node TTL after the producer's last heartbeat.
+   */
+  private async checkOwners(batch: Follower[]): Promise<void> {
+    const { client, nodeId } = this.options;
+    const owners = new Set(batch.map((f) => f.owner).filter((owner) => owner !== nodeId));
+    for (const owner of owners) {
+      const alive = await client.sendCommand(["EXISTS", `${this.prefix}alive:${owner}`]);
+      if (alive !== 0) continue;
+      for (const f of batch) {
+        if (f.owner !== owner || !this.followers.has(f)) continue;
+        this.feed(f, entries(await client.sendCommand(["XRANGE", f.key, `(${f.lastId}`, "+"])));
+        if (!this.followers.has(f)) continue;
+        f.onEvent(runLost(f.messageId));
+        f.finish("ended");
+      }
+    }
+  }
+}
+
+/** Delivers the event if the follower wants it; true if it ends the stream. */
+function deliver(
+  event: StreamEvent,
+  afterSeq: number,
+  onEvent: (event: StreamEvent) => void,
+): boolean {
+  const seq = event.payload.seq;
+  const terminal = TERMINAL_TYPES.has(event.type);
+  if ((seq !== undefined && seq > afterSeq) || terminal) onEvent(event);
+  return terminal;
+}
+
+function runLost(messageId: string): StreamEvent {
+  return {
+    type: "error",
+    payload: {
+      type: "error",
+      timestamp: Date.now() / 1000,
+      code: "run_lost",
+      message: ErrorCodes.run_lost,
+      message_id: messageId,
+    },
+  };
+}
+
+/** XRANGE / XREAD entries: [id, [field, value, ...]]. */
+function entries(reply: unknown): Entry[] {
+  const out: Entry[] = [];
+  for (const item of replyArray(reply)) {
+    const [id, fields] = replyArray(item);
+    const values = Object.fromEntries(pairs(replyArray(fields).map(replyString)));
+    const raw = values["e"];
+    if (raw === undefined) continue;
+    out.push([replyString(id), JSON.parse(raw) as StreamEvent]);
+  }
+  return out;
+}
+
+function pairs(flat: string[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i] ?? "", flat[i + 1] ?? ""]);
+  return out;
+}
+
+/** Stream ids are "<ms>-<seq>"; both parts fit a double well within 2^53. */
+function compareIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split("-").map(Number);
+  const [bm = 0, bs = 0] = b.split("-").map(Number);
+  return am - bm || as - bs;
+}
