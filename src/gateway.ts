@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -20,6 +21,7 @@ import { createMemoryState } from "./state/memory.js";
 import type { GatewayState } from "./state/types.js";
 import { ToolRegistry } from "./tools/tool-registry.js";
 import { createAgentRuntime } from "./runs/agent-runtime.js";
+import { ClusterRuns } from "./runs/cluster-runs.js";
 import { RunManager } from "./runs/run-manager.js";
 
 // This file runs from src/ under tsx and from dist/src/ once built; either way
@@ -34,6 +36,8 @@ export interface GatewayOptions {
   publicDir?: string;
   state?: GatewayState;
   nodeId?: string;
+  /** Replaces AGENT_MODEL's model, the rest of the run path unchanged (benchmarks, tests). */
+  agentModel?: { model: BaseChatModel; vendor: string };
 }
 
 export interface Gateway {
@@ -103,8 +107,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // Attached after Express, so Socket.IO's own requests never reach the app.
   io.attach(httpServer);
 
-  const runtime = await createAgentRuntime(config, tools);
+  const runtime = await createAgentRuntime(config, tools, options.agentModel);
   const runs = new RunManager({ io, config, state, runtime, nodeId, log });
+  const clusterRuns = new ClusterRuns({
+    io,
+    config,
+    registry: state.runs,
+    runs,
+    nodeId,
+    log,
+    clustered: cluster !== undefined,
+  });
   const rateLimiter =
     cluster?.rateLimiter(config.limits.rateLimitPerSec) ??
     new RateLimiterMemory({ points: config.limits.rateLimitPerSec, duration: 1 });
@@ -119,6 +132,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       state,
       tools,
       runs,
+      clusterRuns,
       vendor: runtime.vendor,
       log,
     });

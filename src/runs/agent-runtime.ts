@@ -1,3 +1,4 @@
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import {
   buildAgentGraph,
   buildDiscussionGraph,
@@ -19,11 +20,17 @@ export interface AgentRuntime {
   close(): Promise<void>;
 }
 
+/**
+ * `agentModel` replaces the configured model but keeps every other part of the
+ * path (graphs, checkpointer, streaming); the benchmarks use it to stream a
+ * controlled answer without a production setting for it.
+ */
 export async function createAgentRuntime(
   config: Config,
   tools: ToolRegistry,
+  agentModel?: { model: BaseChatModel; vendor: string },
 ): Promise<AgentRuntime> {
-  const { model, vendor } = createChatModel(config.agent);
+  const { model, vendor } = agentModel ?? createChatModel(config.agent);
   const checkpointer = await createCheckpointer(config.agent.checkpointDatabaseUrl);
   const chatGraph = buildAgentGraph({
     model,

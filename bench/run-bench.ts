@@ -1,0 +1,543 @@
+/**
+ * `npm run bench`: each scenario against the gateway and against a bare
+ * Socket.IO server of the same version, in the same run, with the load from a
+ * separate client process and the servers' CPU and memory read from /proc.
+ * Prints a Markdown table of medians over --runs; --json writes it to a file.
+ */
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { startRedisServer } from "../test/support/redis-server.js";
+import type { ClientTask } from "./load-client.js";
+import { cpuMs, rssBytes } from "./proc-stats.js";
+import { repoRoot, runClient, startServer, type ServerProcess } from "./processes.js";
+import type { FirstTokenSample } from "./server-ipc.js";
+import { median, percentile, sleep } from "./stats.js";
+
+const { values: flags } = parseArgs({
+  options: {
+    runs: { type: "string", default: "1" },
+    only: { type: "string" },
+    json: { type: "string" },
+    connections: { type: "string", default: "10000" },
+    "ping-clients": { type: "string", default: "2000" },
+    "ping-rounds": { type: "string", default: "10" },
+    "fanout-clients": { type: "string", default: "5" },
+    "fanout-tokens": { type: "string", default: "20000" },
+    sessions: { type: "string", default: "100" },
+    "session-tokens": { type: "string", default: "1000" },
+    "first-token-messages": { type: "string", default: "200" },
+    "broadcast-connections": { type: "string", default: "10000" },
+    "broadcast-events": { type: "string", default: "5" },
+    env: { type: "string", multiple: true, default: [] },
+    "cpu-prof": { type: "boolean", default: false },
+  },
+});
+
+const num = (name: keyof typeof flags): number => {
+  const value = Number(flags[name]);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`--${name} must be a positive integer`);
+  return value;
+};
+
+const API_KEY = "bench-api-key-0123456789";
+/** Gateway settings for every scenario; --env KEY=VALUE adds or overrides (e.g. WS_STREAM_COALESCE_MS=5). */
+const gatewayEnv: Record<string, string> = {
+  NODE_ENV: "production",
+  HOST: "127.0.0.1",
+  PORT: "0",
+  LOG_LEVEL: "warn",
+  API_KEY,
+  WS_MAX_CONNECTIONS: "1000000",
+  // The ping scenario sends at most a few pings per second per client; the
+  // limiter still runs on every event, only its cap is out of the way.
+  WS_RATE_LIMIT_PER_SEC: "10000",
+  AGENT_MAX_QUEUE: "1000",
+  ...Object.fromEntries(
+    (flags.env ?? []).map((pair) => {
+      const at = pair.indexOf("=");
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  ),
+};
+const nodeFlags = (name: string): string[] =>
+  flags["cpu-prof"]
+    ? [
+        "--cpu-prof",
+        "--cpu-prof-dir",
+        path.join(repoRoot, "bench-results", "profiles"),
+        `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`,
+      ]
+    : [];
+
+type Side = "gateway" | "baseline";
+type Figures = Record<string, number>;
+
+interface Row {
+  figure: string;
+  key: string;
+  unit: string;
+  /** Which way is better, for the ratio's reading. */
+  better: "higher" | "lower";
+  /** The target on gateway / baseline, or an absolute bound on the gateway figure. */
+  target?: { ratio: number } | { max: number };
+}
+
+interface Scenario {
+  id: string;
+  title: string;
+  baselineName: string;
+  rows: Row[];
+  /** Measures one side once; undefined means the scenario cannot run here. */
+  measure(side: Side): Promise<Figures>;
+  available?(): string | undefined;
+}
+
+async function withServer<T>(
+  file: "gateway-server.ts" | "raw-server.ts",
+  env: Record<string, string>,
+  fds: number,
+  body: (server: ServerProcess) => Promise<T>,
+): Promise<T> {
+  const server = await startServer(file, env, {
+    fds,
+    nodeFlags: nodeFlags(file.replace(".ts", "")),
+  });
+  try {
+    return await body(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+const serverFile = (side: Side) => (side === "gateway" ? "gateway-server.ts" : "raw-server.ts");
+
+/** Runs a client task and returns its figures plus the server's CPU between "measure" and "measured". */
+async function measured(
+  server: ServerProcess,
+  task: ClientTask,
+  fds = 1024,
+): Promise<Figures & { cpu_ms: number }> {
+  let cpuStart = 0;
+  let cpu = 0;
+  const figures = await runClient(
+    task,
+    (name) => {
+      if (name === "measure") cpuStart = cpuMs(server.pid);
+      if (name === "measured") cpu = cpuMs(server.pid) - cpuStart;
+    },
+    fds,
+  );
+  return { ...figures, cpu_ms: cpu };
+}
+
+const scenarios: Scenario[] = [
+  {
+    id: "idle",
+    title: `idle connections (${num("connections")})`,
+    baselineName: "raw",
+    rows: [
+      {
+        figure: "server RSS per connection",
+        key: "rss_kb_per_conn",
+        unit: "KiB",
+        better: "lower",
+        target: { ratio: 1.3 },
+      },
+      {
+        figure: "server heap per connection",
+        key: "heap_kb_per_conn",
+        unit: "KiB",
+        better: "lower",
+      },
+      { figure: "connect rate", key: "connect_rate", unit: "conn/s", better: "higher" },
+    ],
+    measure: (side) => {
+      const n = num("connections");
+      return withServer(serverFile(side), gatewayEnv, n + 1000, async (server) => {
+        let rss0 = 0;
+        let heap0 = 0;
+        let rss = 0;
+        let heap = 0;
+        const settled = async () => {
+          await server.command("gc");
+          await sleep(500);
+          await server.command("gc");
+          const memory = (await server.command("memory")) as NodeJS.MemoryUsage;
+          return [rssBytes(server.pid), memory.heapUsed] as const;
+        };
+        const figures = await runClient(
+          { scenario: "idle", urls: [server.url], connections: n },
+          async (name) => {
+            if (name === "before-connect") [rss0, heap0] = await settled();
+            if (name === "connected") {
+              await sleep(1000);
+              [rss, heap] = await settled();
+            }
+          },
+          n + 1000,
+        );
+        return {
+          ...figures,
+          rss_kb_per_conn: (rss - rss0) / 1024 / n,
+          heap_kb_per_conn: (heap - heap0) / 1024 / n,
+        };
+      });
+    },
+  },
+  {
+    id: "ping",
+    title: `ping under load (${num("ping-clients")} clients)`,
+    baselineName: "raw",
+    rows: [
+      { figure: "ping p50", key: "p50_ms", unit: "ms", better: "lower" },
+      { figure: "ping p99", key: "p99_ms", unit: "ms", better: "lower", target: { ratio: 1.2 } },
+      { figure: "server CPU per 1,000 pings", key: "cpu_per_1k", unit: "ms", better: "lower" },
+    ],
+    measure: (side) => {
+      const n = num("ping-clients");
+      const rounds = num("ping-rounds");
+      return withServer(serverFile(side), gatewayEnv, n + 1000, async (server) => {
+        const f = await measured(
+          server,
+          { scenario: "ping", urls: [server.url], connections: n, rounds },
+          n + 1000,
+        );
+        return { ...f, cpu_per_1k: f.cpu_ms / ((n * rounds) / 1000) };
+      });
+    },
+  },
+  {
+    id: "fanout",
+    title: `token fan-out (${num("fanout-tokens")} tokens to ${num("fanout-clients")} clients)`,
+    baselineName: "raw",
+    rows: [
+      {
+        figure: "tokens/s delivered",
+        key: "tokens_per_s",
+        unit: "tok/s",
+        better: "higher",
+        target: { ratio: 0.8 },
+      },
+      { figure: "server CPU per 1,000 tokens", key: "cpu_per_1k", unit: "ms", better: "lower" },
+      { figure: "stream_chunk events received", key: "chunk_events", unit: "", better: "lower" },
+    ],
+    measure: (side) => fanoutOnce(serverFile(side), gatewayEnv),
+  },
+  {
+    id: "sessions",
+    title: `many sessions (${num("sessions")} × ${num("session-tokens")} tokens)`,
+    baselineName: "raw",
+    rows: [
+      {
+        figure: "aggregate tokens/s",
+        key: "tokens_per_s",
+        unit: "tok/s",
+        better: "higher",
+        target: { ratio: 0.8 },
+      },
+      { figure: "p99 gap between chunks", key: "gap_p99_ms", unit: "ms", better: "lower" },
+      { figure: "server CPU per 1,000 tokens", key: "cpu_per_1k", unit: "ms", better: "lower" },
+    ],
+    measure: (side) => {
+      const n = num("sessions");
+      const tokens = num("session-tokens");
+      return withServer(serverFile(side), gatewayEnv, n + 1000, async (server) => {
+        const f = await measured(
+          server,
+          { scenario: "sessions", urls: [server.url], sessions: n, tokens },
+          n + 1000,
+        );
+        if (f["intact"] !== 1)
+          throw new Error("sessions: a stream arrived incomplete or out of order");
+        return { ...f, cpu_per_1k: f.cpu_ms / ((n * tokens) / 1000) };
+      });
+    },
+  },
+  {
+    id: "first-token",
+    title: "first token (server: message received → first stream_chunk sent, minus the model)",
+    baselineName: "raw",
+    rows: [
+      { figure: "server overhead p50", key: "p50_ms", unit: "ms", better: "lower" },
+      {
+        figure: "server overhead p99",
+        key: "p99_ms",
+        unit: "ms",
+        better: "lower",
+        target: { max: 2 },
+      },
+      {
+        figure: "…of which before the model call, p50",
+        key: "before_model_p50_ms",
+        unit: "ms",
+        better: "lower",
+      },
+      {
+        figure: "…of which model token → emit, p50",
+        key: "after_model_p50_ms",
+        unit: "ms",
+        better: "lower",
+      },
+      {
+        figure: "client send → first chunk p50",
+        key: "client_p50_ms",
+        unit: "ms",
+        better: "lower",
+      },
+    ],
+    measure: (side) =>
+      withServer(
+        serverFile(side),
+        { ...gatewayEnv, BENCH_FIRST_TOKEN: "1" },
+        1024,
+        async (server) => {
+          const f = await runClient(
+            { scenario: "first-token", urls: [server.url], messages: num("first-token-messages") },
+            () => {},
+          );
+          const samples = (await server.command("first-token")) as FirstTokenSample[];
+          // The first few messages pay for JIT compilation; keep them out of the figure.
+          const warm = samples.slice(Math.min(20, Math.floor(samples.length / 5)));
+          return {
+            ...f,
+            p50_ms: percentile(
+              warm.map((s) => s.overheadMs),
+              50,
+            ),
+            p99_ms: percentile(
+              warm.map((s) => s.overheadMs),
+              99,
+            ),
+            before_model_p50_ms: percentile(
+              warm.map((s) => s.beforeModelMs),
+              50,
+            ),
+            after_model_p50_ms: percentile(
+              warm.map((s) => s.afterModelMs),
+              50,
+            ),
+          };
+        },
+      ),
+  },
+  {
+    id: "broadcast",
+    title: `cluster broadcast (${num("broadcast-connections")} clients, 2 nodes + Redis vs 1 node)`,
+    baselineName: "1 node",
+    rows: [
+      { figure: "delivery p50", key: "p50_ms", unit: "ms", better: "lower" },
+      { figure: "delivery p99", key: "p99_ms", unit: "ms", better: "lower", target: { max: 50 } },
+      { figure: "events not delivered", key: "missing", unit: "", better: "lower" },
+    ],
+    available: () => (existsSync("/usr/bin/redis-server") ? undefined : "no /usr/bin/redis-server"),
+    measure: async (side) => {
+      const n = num("broadcast-connections");
+      const events = num("broadcast-events");
+      const task = (urls: string[]): ClientTask => ({
+        scenario: "broadcast",
+        urls,
+        connections: n,
+        events,
+        apiKey: API_KEY,
+      });
+      if (side === "baseline") {
+        return withServer("gateway-server.ts", gatewayEnv, n + 1000, (server) =>
+          runClient(task([server.url]), () => {}, n + 1000),
+        );
+      }
+      const redis = await startRedisServer();
+      try {
+        const env = { ...gatewayEnv, REDIS_URL: redis.url };
+        return await withServer("gateway-server.ts", env, n / 2 + 1000, (a) =>
+          withServer("gateway-server.ts", env, n / 2 + 1000, (b) =>
+            runClient(task([a.url, b.url]), () => {}, n + 1000),
+          ),
+        );
+      } finally {
+        await redis.stop();
+      }
+    },
+  },
+  {
+    id: "workers",
+    title: "workers (token fan-out, WORKERS=2 vs WORKERS=1)",
+    baselineName: "WORKERS=1",
+    rows: [
+      {
+        figure: "tokens/s delivered",
+        key: "tokens_per_s",
+        unit: "tok/s",
+        better: "higher",
+        target: { ratio: 1.6 },
+      },
+    ],
+    available: () =>
+      existsSync(path.join(repoRoot, "src/cluster/workers.ts"))
+        ? undefined
+        : "not available: WORKERS (src/cluster/workers.ts) is not in this tree yet",
+    measure: (side) =>
+      fanoutOnce("gateway-server.ts", { ...gatewayEnv, WORKERS: side === "gateway" ? "2" : "1" }),
+  },
+];
+
+async function fanoutOnce(
+  file: "gateway-server.ts" | "raw-server.ts",
+  env: Record<string, string>,
+): Promise<Figures> {
+  const tokens = num("fanout-tokens");
+  return withServer(file, env, 1024, async (server) => {
+    const f = await measured(server, {
+      scenario: "fanout",
+      urls: [server.url],
+      clients: num("fanout-clients"),
+      tokens,
+    });
+    if (f["intact"] !== 1) throw new Error("fan-out: a stream arrived incomplete or out of order");
+    return { ...f, cpu_per_1k: f.cpu_ms / (tokens / 1000) };
+  });
+}
+
+interface ScenarioResult {
+  id: string;
+  title: string;
+  baselineName: string;
+  unavailable?: string;
+  rows: Array<
+    Row & {
+      gateway: number;
+      baseline: number;
+      ratio: number;
+      runs: { gateway: number[]; baseline: number[] };
+      meets?: boolean;
+    }
+  >;
+}
+
+function verdict(row: Row, gateway: number, ratio: number): boolean | undefined {
+  if (!row.target) return undefined;
+  if ("max" in row.target) return gateway <= row.target.max;
+  return row.better === "higher" ? ratio >= row.target.ratio : ratio <= row.target.ratio;
+}
+
+async function runScenario(scenario: Scenario, runs: number): Promise<ScenarioResult> {
+  const unavailable = scenario.available?.();
+  if (unavailable) {
+    console.error(`${scenario.id}: ${unavailable}`);
+    return {
+      id: scenario.id,
+      title: scenario.title,
+      baselineName: scenario.baselineName,
+      unavailable,
+      rows: [],
+    };
+  }
+  const collected: Record<Side, Figures[]> = { gateway: [], baseline: [] };
+  for (let run = 0; run < runs; run++) {
+    // Alternate which side goes first, so drift on a shared machine falls on both.
+    const order: Side[] = run % 2 === 0 ? ["gateway", "baseline"] : ["baseline", "gateway"];
+    for (const side of order) {
+      const started = Date.now();
+      const figures = await scenario.measure(side);
+      collected[side].push(figures);
+      console.error(
+        `${scenario.id} run ${run + 1}/${runs} ${side}: ${JSON.stringify(round(figures))} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      );
+    }
+  }
+  return {
+    id: scenario.id,
+    title: scenario.title,
+    baselineName: scenario.baselineName,
+    rows: scenario.rows.map((row) => {
+      const g = collected.gateway.map((f) => f[row.key] ?? Number.NaN);
+      const b = collected.baseline.map((f) => f[row.key] ?? Number.NaN);
+      const gateway = median(g);
+      const baseline = median(b);
+      const ratio = gateway / baseline;
+      const meets = verdict(row, gateway, ratio);
+      return {
+        ...row,
+        gateway,
+        baseline,
+        ratio,
+        runs: { gateway: g, baseline: b },
+        ...(meets === undefined ? {} : { meets }),
+      };
+    }),
+  };
+}
+
+const round = (f: Figures): Figures =>
+  Object.fromEntries(Object.entries(f).map(([k, v]) => [k, Math.round(v * 1000) / 1000]));
+
+function show(value: number): string {
+  if (!Number.isFinite(value)) return "–";
+  if (Math.abs(value) >= 100) return Math.round(value).toLocaleString("en-US");
+  return value.toPrecision(3);
+}
+
+function markdown(results: ScenarioResult[], runs: number): string {
+  const lines = [
+    `Medians of ${runs} run(s); ratio = gateway / baseline.`,
+    "",
+    "| scenario | figure | gateway | baseline | ratio | target | met |",
+    "| --- | --- | ---: | ---: | ---: | --- | --- |",
+  ];
+  for (const result of results) {
+    if (result.unavailable) {
+      lines.push(`| ${result.title} | – | – | – | – | – | ${result.unavailable} |`);
+      continue;
+    }
+    for (const row of result.rows) {
+      const unit = row.unit ? ` ${row.unit}` : "";
+      const target = !row.target
+        ? ""
+        : "max" in row.target
+          ? `≤ ${row.target.max} ms`
+          : `${row.better === "higher" ? "≥" : "≤"} ${row.target.ratio} × ${result.baselineName}`;
+      const met = row.meets === undefined ? "" : row.meets ? "yes" : "**no**";
+      lines.push(
+        `| ${result.title} | ${row.figure} | ${show(row.gateway)}${unit} | ${show(row.baseline)}${unit} (${result.baselineName}) | ${show(row.ratio)} | ${target} | ${met} |`,
+      );
+    }
+  }
+  return lines.join("\n");
+}
+
+const runs = num("runs");
+const only = flags.only?.split(",").map((s) => s.trim());
+const chosen = scenarios.filter((s) => !only || only.includes(s.id));
+const results: ScenarioResult[] = [];
+for (const scenario of chosen) {
+  try {
+    results.push(await runScenario(scenario, runs));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`${scenario.id} failed: ${message}`);
+    results.push({
+      id: scenario.id,
+      title: scenario.title,
+      baselineName: scenario.baselineName,
+      unavailable: `failed: ${message}`,
+      rows: [],
+    });
+  }
+}
+const table = markdown(results, runs);
+console.log(table);
+if (flags.json) {
+  const machine = {
+    nproc: os.availableParallelism(),
+    cpu: os.cpus()[0]?.model,
+    memory_gib: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+  };
+  await writeFile(
+    flags.json,
+    `${JSON.stringify({ machine, runs, gatewayEnv: { ...gatewayEnv, API_KEY: "…" }, results, markdown: table }, null, 2)}\n`,
+  );
+}
