@@ -1,34 +1,18 @@
-import { randomBytes } from "node:crypto";
 import { expect } from "chai";
 import { HumanMessage, type BaseMessage } from "@langchain/core/messages";
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
-import pg from "pg";
 import { buildAgentGraph, createCheckpointer, DemoChatModel } from "../../src/agents/index.js";
 import { collect, gatewayTools, tokens } from "./support.js";
-
-const ADMIN_URL =
-  process.env["POSTGRES_ADMIN_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres";
-
-/** Runs one statement on the admin database, which the test never writes to otherwise. */
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+import { createPrivateDatabase, type PrivateDatabase } from "../support/postgres.js";
 
 describe("PostgreSQL checkpointer", () => {
-  // A private database, so existing data is never touched.
-  const database = `gateway_test_${randomBytes(6).toString("hex")}`;
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${database}`;
-  const databaseUrl = url.toString();
-
-  before(() => admin(`CREATE DATABASE ${database}`));
-  after(() => admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+  let databaseUrl: string;
+  let database: PrivateDatabase;
+  before(async () => {
+    database = await createPrivateDatabase();
+    databaseUrl = database.url;
+  });
+  after(() => database.drop());
 
   function ask(saver: PostgresSaver, text: string) {
     const graph = buildAgentGraph({
