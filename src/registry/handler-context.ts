@@ -17,9 +17,9 @@ export interface ProjectRooms {
 /** The session's agent runs, as seen from one connection. */
 export interface SessionRunControl {
   /** Starts (or queues, per AGENT_MULTITASK) a run; resolves with its message id before the first token. */
-  submit(request: RunRequest, messageId?: string): SubmittedRun;
+  submit(request: RunRequest, messageId?: string): Promise<SubmittedRun>;
   /** Cancels the named run, or the session's current one; `not_found` when there is none. */
-  cancel(messageId?: string): { message_id: string };
+  cancel(messageId?: string): Promise<{ message_id: string }>;
   /** Sends this connection the stream's events after `afterSeq`, then the live ones. */
   resume(messageId: string, afterSeq: number): Promise<void>;
   /** The model vendor, e.g. "demo" or "openai". */

@@ -124,9 +124,12 @@ export class RunManager {
    * A socket that arrives while its session streams gets that stream only
    * through `resume`, so the replay and the live events never overlap.
    */
-  onConnection(socket: Socket, sessionId: string): void {
+  onConnection(socket: Socket, sessionId: string, remoteRun?: string): void {
     const current = this.sessions.get(sessionId)?.current;
-    if (current) void socket.join(catchUpRoom(current.messageId));
+    // `remoteRun`: the session's run on any node, as the run registry knew it at admission.
+    for (const messageId of new Set([current?.messageId, remoteRun])) {
+      if (messageId) void socket.join(catchUpRoom(messageId));
+    }
   }
 
   /** Replays the stream after `afterSeq` to this socket alone; it then follows the stream live. */
@@ -194,7 +197,7 @@ export class RunManager {
   }
 
   private async execute(runs: SessionRuns, run: AgentRun): Promise<void> {
-    const { state, config, runtime, nodeId, log } = this.deps;
+    const { state, config, runtime, log } = this.deps;
     const runLog = log.child({ session_id: run.sessionId, message_id: run.messageId });
     const publish = this.publisher(run);
     const timer = setTimeout(
@@ -209,12 +212,7 @@ export class RunManager {
     );
     state.streams.open(run.messageId, run.sessionId);
     try {
-      await state.runs.claim({
-        messageId: run.messageId,
-        sessionId: run.sessionId,
-        nodeId,
-        startedAt: Date.now(),
-      });
+      await this.claim(run, runLog);
       runLog.info("run started", { kind: run.request.kind });
       const outcome = await run.execute(runtime, publish);
       switch (outcome.status) {
@@ -243,10 +241,11 @@ export class RunManager {
           break;
       }
     } catch (error) {
-      runLog.error("run bookkeeping failed", { error });
+      const known = error instanceof GatewayError ? error : undefined;
+      if (!known) runLog.error("run bookkeeping failed", { error });
       publish("error", {
-        code: "internal_error",
-        message: "The run failed",
+        code: known?.code ?? "internal_error",
+        message: known?.message ?? "The run failed",
         message_id: run.messageId,
       });
     } finally {
@@ -256,6 +255,32 @@ export class RunManager {
         .release(run.sessionId, run.messageId)
         .catch((error: unknown) => runLog.error("release failed", { error }));
       this.next(runs, run);
+    }
+  }
+
+  /**
+   * Takes the session in the cluster's run registry. While another node runs
+   * the session, `reject` fails this run with `busy` and the other policies
+   * wait for it to end (ClusterRuns applies them before submitting). With
+   * Redis down the run goes ahead: local clients are served, the policy holds
+   * per node.
+   */
+  private async claim(run: AgentRun, runLog: Logger): Promise<void> {
+    const { state, nodeId, config } = this.deps;
+    for (let wait = 50; !run.stopped; wait = Math.min(wait * 2, 1000)) {
+      const info = { messageId: run.messageId, sessionId: run.sessionId, nodeId };
+      let claimed: boolean;
+      try {
+        claimed = await state.runs.claim({ ...info, startedAt: Date.now() });
+      } catch (error) {
+        runLog.warn("run registry unavailable; running unclaimed", { error });
+        return;
+      }
+      if (claimed) return;
+      if (config.agent.multitask === "reject") {
+        throw new GatewayError("busy", `Session ${run.sessionId} is running on another node`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
 

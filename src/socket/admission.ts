@@ -41,7 +41,14 @@ export function createAdmission(deps: AdmissionDeps) {
         limits,
       );
       if (!result.admitted) throw refusal(result.reason, sessionId, deps.config);
-      const data: ConnectionData = { sessionId, user, connectedAt };
+      // Looked up now so the socket joins the run's catch-up room before it is told `connected`.
+      const run = await deps.state.runs.current(sessionId).catch(() => null);
+      const data: ConnectionData = {
+        sessionId,
+        user,
+        connectedAt,
+        ...(run ? { currentRun: run.messageId } : {}),
+      };
       socket.data = data;
       // A handshake can be dropped after admission without ever reaching
       // "connection"; the engine's close still fires, so the place is freed.

@@ -6,4 +6,6 @@ export interface ConnectionData {
   user: AuthUser | null;
   /** Milliseconds since the epoch. */
   connectedAt: number;
+  /** The message id of the session's run in flight anywhere in the cluster at admission, if any. */
+  currentRun?: string;
 }

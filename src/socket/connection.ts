@@ -13,6 +13,7 @@ import {
 import type { Emit, HandlerContext } from "../registry/handler-context.js";
 import type { GatewayState } from "../state/types.js";
 import type { ToolRegistry } from "../tools/tool-registry.js";
+import type { ClusterRuns } from "../runs/cluster-runs.js";
 import type { RunManager } from "../runs/run-manager.js";
 import type { ConnectionData } from "./connection-data.js";
 
@@ -22,13 +23,14 @@ interface ConnectionDeps {
   state: GatewayState;
   tools: ToolRegistry;
   runs: RunManager;
+  clusterRuns: ClusterRuns;
   vendor: string;
   log: Logger;
 }
 
 /** Builds the one handler context a connection keeps for its whole life, and its clean-up. */
 export function openConnection(socket: Socket, deps: ConnectionDeps): HandlerContext {
-  const { sessionId, user } = socket.data as ConnectionData;
+  const { sessionId, user, currentRun } = socket.data as ConnectionData;
   const connectionId = socket.id;
   const closed = new AbortController();
   const log = deps.log.child({ connection_id: connectionId, session_id: sessionId });
@@ -68,13 +70,13 @@ export function openConnection(socket: Socket, deps: ConnectionDeps): HandlerCon
     tools: deps.tools,
     runs: {
       vendor: deps.vendor,
-      submit: (request, messageId) => deps.runs.submit(sessionId, request, messageId),
-      cancel: (messageId) => deps.runs.cancel(sessionId, messageId),
+      submit: (request, messageId) => deps.clusterRuns.submit(sessionId, request, messageId),
+      cancel: (messageId) => deps.clusterRuns.cancel(sessionId, messageId),
       resume: (messageId, afterSeq) => deps.runs.resume(socket, messageId, afterSeq, closed.signal),
     },
   };
 
-  deps.runs.onConnection(socket, sessionId);
+  deps.runs.onConnection(socket, sessionId, currentRun);
   void socket.join(sessionRoom(sessionId));
   socket.once("disconnect", (reason) => {
     closed.abort(new Error("The connection closed"));

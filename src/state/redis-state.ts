@@ -200,6 +200,7 @@ class RedisRunRegistry implements RunRegistry {
     private readonly run: Run,
     private readonly local: LocalEntries,
     private readonly nodeId: string,
+    private readonly cleanUp: CleanUp,
   ) {}
 
   async claim(run: RunInfo): Promise<boolean> {
@@ -215,9 +216,14 @@ class RedisRunRegistry implements RunRegistry {
     return claimed;
   }
 
+  /**
+   * Never rejects: with Redis down, the release is retried after the next
+   * heartbeat. Dropping it would leave the session claimed by a live node, and
+   * the session's next run waiting forever.
+   */
   async release(sessionId: string, messageId: string): Promise<void> {
     if (this.local.runs.get(sessionId)?.messageId === messageId) this.local.runs.delete(sessionId);
-    await this.run(scripts.RUN_RELEASE, sessionId, messageId);
+    await this.cleanUp(() => this.run(scripts.RUN_RELEASE, sessionId, messageId));
   }
 
   async current(sessionId: string): Promise<RunInfo | null> {
@@ -279,7 +285,7 @@ export function createRedisState(options: RedisStateOptions): RedisState {
   return {
     connections,
     projects: new RedisProjectMembership(run, local, cleanUp),
-    runs: new RedisRunRegistry(run, local, nodeId),
+    runs: new RedisRunRegistry(run, local, nodeId, cleanUp),
     streams,
     heartbeat: () => presence.beat(),
     suspendHeartbeat: () => presence.stop(),
