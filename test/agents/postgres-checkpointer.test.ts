@@ -54,7 +54,7 @@ describe("PostgreSQL checkpointer", () => {
 
   it("fails clearly when the database does not exist", async () => {
     const missing = new URL(databaseUrl);
-    missing.pathname = `/${database}_missing`;
+    missing.pathname = `${missing.pathname}_missing`;
     let caught: unknown;
     try {
       await createCheckpointer(missing.toString());
