@@ -51,7 +51,7 @@ describe("agent streams across a cluster", function () {
     const all = { REDIS_URL: redis.url, DEMO_TOKEN_DELAY_MS: "15", ...env };
     const started = await Promise.all([startGateway(all), startGateway(all)]);
     gateways.push(...started);
-    return started as [RunningGateway, RunningGateway];
+    return started;
   }
 
   async function open(server: RunningGateway, sessionId?: string) {
