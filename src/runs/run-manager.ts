@@ -48,7 +48,9 @@ export class RunManager {
         `message_id ${messageId} is already in use in this session`,
       );
     }
-    const run = new AgentRun(messageId, sessionId, request);
+    const run = new AgentRun(messageId, sessionId, request, {
+      coalesceMs: this.deps.config.agent.streamCoalesceMs,
+    });
     if (!runs.current) {
       runs.current = run;
       void this.execute(runs, run);

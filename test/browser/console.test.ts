@@ -3,7 +3,7 @@ import { SignJWT } from "jose";
 import type { Page } from "playwright-core";
 import type { Socket as ClientSocket } from "socket.io-client";
 import { launchBrowser, screenshot, type RunningBrowser } from "../support/browser.js";
-import { connect, startGateway, type RunningGateway } from "../support/gateway.js";
+import { connect, recordEvents, startGateway, type RunningGateway } from "../support/gateway.js";
 
 interface StreamEnd {
   message_id: string;
@@ -227,6 +227,7 @@ describe("test console in a real browser", function () {
     const observer = await observe(sessionId);
     const page = await openConsole();
     await connectPage(page, sessionId);
+    const events = recordEvents(observer);
     const cancelled = waitForEvent<Cancelled>(observer, "cancelled");
     let finished = false;
     void waitForEvent(observer, "stream_end").then(() => (finished = true));
@@ -245,7 +246,20 @@ describe("test console in a real browser", function () {
     await message.getByTestId("message-status").filter({ hasText: "cancelled" }).waitFor();
     expect(await message.getAttribute("data-status")).to.equal("cancelled");
     expect(finished, "stream_end after cancel").to.equal(false);
-    expect(await shownText(page, messageId)).to.equal(event.partial_content);
+    const sentBeforeCancel = events
+      .slice(
+        0,
+        events.findIndex((e) => e.type === "cancelled"),
+      )
+      .filter((e) => e.type === "stream_chunk" && e.payload["message_id"] === messageId)
+      .map((e) => String(e.payload["content"]))
+      .join("");
+    expect(await shownText(page, messageId), "the page shows the chunks sent").to.equal(
+      sentBeforeCancel,
+    );
+    expect(event.partial_content, "server: partial_content = the chunks sent").to.equal(
+      sentBeforeCancel,
+    );
     await page.getByTestId("cancel-button").waitFor({ state: "hidden" });
     await screenshot(page, "06-cancelled");
   });
