@@ -63,14 +63,10 @@ const gatewayEnv: Record<string, string> = {
     }),
   ),
 };
+// One directory per server entry: Node writes a profile per thread (tsx's loader runs in one).
 const nodeFlags = (name: string): string[] =>
   flags["cpu-prof"]
-    ? [
-        "--cpu-prof",
-        "--cpu-prof-dir",
-        path.join(repoRoot, "bench-results", "profiles"),
-        `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`,
-      ]
+    ? ["--cpu-prof", "--cpu-prof-dir", path.join(repoRoot, "bench-results", "profiles", name)]
     : [];
 
 type Side = "gateway" | "baseline";

@@ -23,6 +23,7 @@ const EnvSchema = Type.Object({
   WS_MAX_FRAME_BYTES: Type.Integer({ minimum: 1024, default: 8388608 }),
   WS_RATE_LIMIT_PER_SEC: Type.Integer({ minimum: 1, default: 50 }),
   WS_HANDLER_TIMEOUT: Type.Number({ exclusiveMinimum: 0, default: 30 }),
+  WS_STREAM_COALESCE_MS: Type.Number({ minimum: 0, default: 0 }),
   API_KEY: Type.Optional(Type.String({ minLength: 16 })),
   AUTH_JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   CORS_ORIGINS: Type.String({ default: "" }),
@@ -84,6 +85,8 @@ export interface Config {
     /** Most runs waiting behind the current one in a session, under `enqueue`. */
     maxQueue: number;
     runTimeoutMs: number;
+    /** Tokens produced within this window leave as one stream_chunk; 0 sends each token at once. */
+    streamCoalesceMs: number;
   };
   /** Set: the node joins a cluster through Redis. Unset: everything stays in memory. */
   redisUrl: string | undefined;
@@ -185,6 +188,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       multitask: checked.AGENT_MULTITASK,
       maxQueue: checked.AGENT_MAX_QUEUE,
       runTimeoutMs: checked.AGENT_RUN_TIMEOUT * 1000,
+      streamCoalesceMs: checked.WS_STREAM_COALESCE_MS,
     },
     redisUrl: checked.REDIS_URL,
     clusterNodeTtlMs: checked.CLUSTER_NODE_TTL_SECONDS * 1000,

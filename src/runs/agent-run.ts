@@ -17,10 +17,21 @@ export type RunOutcome =
  * the protocol's events. Once stopped (cancel, timeout), it publishes nothing
  * more, whatever the graph still yields while it unwinds.
  */
+export interface AgentRunOptions {
+  /** WS_STREAM_COALESCE_MS: tokens within this window leave as one stream_chunk; 0 = each at once. */
+  coalesceMs?: number;
+}
+
 export class AgentRun {
   readonly controller = new AbortController();
   private seq = 0;
+  /** What the published chunks add up to (plus the text of a non-streaming run). */
   private content = "";
+  /** Tokens waiting for the coalescing window to close, all from `pendingAgent`. */
+  private pending = "";
+  private pendingAgent = "";
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly coalesceMs: number;
   private stopReason: GatewayError | undefined;
   /** Discussion turns so far, for speaker changes and progress. */
   private turns: { names: Set<string>; count: number; perRound: number; total: number } | undefined;
@@ -31,7 +42,10 @@ export class AgentRun {
     readonly messageId: string,
     readonly sessionId: string,
     readonly request: RunRequest,
-  ) {}
+    options: AgentRunOptions = {},
+  ) {
+    this.coalesceMs = options.coalesceMs ?? 0;
+  }
 
   get partialContent(): string {
     return this.content;
@@ -45,10 +59,23 @@ export class AgentRun {
   stop(reason: GatewayError): void {
     if (this.stopReason) return;
     this.stopReason = reason;
+    // Tokens not yet sent are dropped, so partial_content stays what the clients received.
+    this.dropPending();
     this.controller.abort(reason);
   }
 
-  async execute(runtime: AgentRuntime, publish: Publish): Promise<RunOutcome> {
+  async execute(runtime: AgentRuntime, publishNow: Publish): Promise<RunOutcome> {
+    try {
+      return await this.run(
+        runtime,
+        this.coalesceMs > 0 ? this.flushingFirst(publishNow) : publishNow,
+      );
+    } finally {
+      this.dropPending();
+    }
+  }
+
+  private async run(runtime: AgentRuntime, publish: Publish): Promise<RunOutcome> {
     const { request, messageId } = this;
     const streaming = request.kind !== "query";
     if (streaming) {
@@ -72,6 +99,8 @@ export class AgentRun {
           error: new GatewayError("agent_error", describe(error), undefined, { cause: error }),
         };
     }
+    // The last tokens leave before the end event reads total_content.
+    this.flush(publish);
     if (this.stopReason) {
       return this.stopReason.code === "timeout"
         ? { status: "failed", error: this.stopReason }
@@ -88,9 +117,51 @@ export class AgentRun {
   }
 
   private chunk(publish: Publish, content: string, agent: string, streaming = true): void {
+    if (!streaming) {
+      this.content += content;
+      return;
+    }
+    if (this.coalesceMs <= 0) {
+      this.sendChunk(publish, content, agent);
+      return;
+    }
+    // A chunk speaks for one agent: a new speaker closes the window early.
+    if (this.pending.length > 0 && agent !== this.pendingAgent) this.flush(publish);
+    this.pending += content;
+    this.pendingAgent = agent;
+    this.flushTimer ??= setTimeout(() => this.flush(publish), this.coalesceMs);
+  }
+
+  private sendChunk(publish: Publish, content: string, agent: string): void {
     this.content += content;
-    if (streaming)
-      publish("stream_chunk", { message_id: this.messageId, seq: ++this.seq, content, agent });
+    publish("stream_chunk", { message_id: this.messageId, seq: ++this.seq, content, agent });
+  }
+
+  /**
+   * Coalescing happens here, before the run manager's publisher, so the
+   * history a resume replays holds the same chunks (and seqs) the live
+   * clients got. Any other event first sends the waiting tokens, to keep order.
+   */
+  private flushingFirst(publish: Publish): Publish {
+    return (type, data) => {
+      if (type !== "stream_chunk") this.flush(publish);
+      publish(type, data);
+    };
+  }
+
+  private flush(publish: Publish): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pending.length === 0 || this.stopped) return;
+    const content = this.pending;
+    this.pending = "";
+    this.sendChunk(publish, content, this.pendingAgent);
+  }
+
+  private dropPending(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.pending = "";
   }
 
   private events(runtime: AgentRuntime): AsyncIterable<GraphEvent> {

@@ -1,0 +1,81 @@
+import { randomUUID } from "node:crypto";
+import { expect } from "chai";
+import type { Socket as ClientSocket } from "socket.io-client";
+import { connect, request, startGateway, type RunningGateway } from "./support/gateway.js";
+import { collectStream, expectContiguous, joined, type StreamOutcome } from "./support/streams.js";
+
+const QUESTION = "Explain how glaciers move, step by step";
+
+async function ask(
+  socket: ClientSocket,
+  content: string,
+): Promise<{ id: string; outcome: StreamOutcome }> {
+  const id = randomUUID();
+  const stream = collectStream(socket, () => id);
+  const ack = await request(socket, "message", { content, message_id: id });
+  if (!ack.ok) throw new Error(`message refused: ${ack.error.code}`);
+  return { id, outcome: await stream };
+}
+
+describe("stream chunk coalescing (WS_STREAM_COALESCE_MS)", function () {
+  this.timeout(30000);
+  let plain: RunningGateway;
+  let coalescing: RunningGateway;
+  before(async () => {
+    // Tokens 2 ms apart and a 25 ms window: several tokens per chunk, on a slow machine too.
+    plain = await startGateway({ DEMO_TOKEN_DELAY_MS: "2" });
+    coalescing = await startGateway({ DEMO_TOKEN_DELAY_MS: "2", WS_STREAM_COALESCE_MS: "25" });
+  });
+  after(async () => {
+    await plain.close();
+    await coalescing.close();
+  });
+
+  it("sends fewer chunk events with contiguous seq and the same total_content", async () => {
+    const a = await connect(plain.url);
+    const b = await connect(coalescing.url);
+    const [one, many] = await Promise.all([ask(a.socket, QUESTION), ask(b.socket, QUESTION)]);
+    expect(many.outcome.end.type).to.equal("stream_end");
+    expect(many.outcome.end["total_content"]).to.equal(one.outcome.end["total_content"]);
+    expect(joined(many.outcome.chunks)).to.equal(many.outcome.end["total_content"]);
+    expect(expectContiguous(many.outcome.chunks)).to.equal(true);
+    expect(many.outcome.chunks.length).to.be.greaterThan(0);
+    expect(many.outcome.chunks.length).to.be.lessThan(one.outcome.chunks.length);
+    a.socket.close();
+    b.socket.close();
+  });
+
+  it("replays exactly the coalesced chunks on resume, from the start or the middle", async () => {
+    const first = await connect(coalescing.url);
+    const { id, outcome } = await ask(first.socket, QUESTION);
+    const late = await connect(coalescing.url, { session_id: first.connected.session_id });
+
+    const fromStart = collectStream(late.socket, () => id);
+    expect((await request(late.socket, "resume", { message_id: id, after_seq: 0 })).ok).to.equal(
+      true,
+    );
+    const replay = await fromStart;
+    expect(replay.chunks).to.deep.equal(outcome.chunks);
+    expect(replay.end["total_content"]).to.equal(outcome.end["total_content"]);
+
+    const middle = Math.floor(outcome.chunks.length / 2);
+    const fromMiddle = collectStream(late.socket, () => id);
+    await request(late.socket, "resume", { message_id: id, after_seq: middle });
+    expect((await fromMiddle).chunks).to.deep.equal(outcome.chunks.slice(middle));
+    first.socket.close();
+    late.socket.close();
+  });
+
+  it("sends what arrived before a cancel and reports it as partial_content", async () => {
+    const { socket } = await connect(coalescing.url);
+    const id = randomUUID();
+    const stream = collectStream(socket, () => id);
+    socket.once("stream_chunk", () => void request(socket, "cancel", { message_id: id }));
+    await request(socket, "message", { content: QUESTION, message_id: id });
+    const { chunks, end } = await stream;
+    expect(end.type).to.equal("cancelled");
+    expect(expectContiguous(chunks)).to.equal(true);
+    expect(end["partial_content"]).to.equal(joined(chunks));
+    socket.close();
+  });
+});
