@@ -124,6 +124,7 @@ describe("agent streaming", function () {
       { stage: "agent", completed: 0, total: 1 },
       { stage: "tools", completed: 1, total: 2 },
       { stage: "agent", completed: 2, total: 3 },
+      { stage: "done", completed: 3, total: 3 },
     ]);
     socket.close();
   });
@@ -265,7 +266,9 @@ describe("agent streaming", function () {
       participants: [{ name: "solo" }],
     });
     expect(!ack.ok && ack.error.code).to.equal("invalid_payload");
-    expect(!ack.ok && ack.error.details).to.be.an("array").with.length.greaterThan(0);
+    expect(!ack.ok && ack.error.details)
+      .to.be.an("array")
+      .with.length.greaterThan(0);
     socket.close();
   });
 });

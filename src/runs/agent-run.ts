@@ -106,8 +106,14 @@ export class AgentRun {
         ? { status: "failed", error: this.stopReason }
         : { status: "cancelled", reason: this.stopReason.message };
     }
-    if (streaming) publish("stream_end", { message_id: messageId, total_content: this.content });
-    else
+    if (streaming) {
+      const steps = this.turns?.total ?? this.steps;
+      publish("progress_update", {
+        message_id: messageId,
+        data: { stage: "done", completed: steps, total: steps },
+      });
+      publish("stream_end", { message_id: messageId, total_content: this.content });
+    } else
       publish("agent_response", {
         message_id: messageId,
         content: this.content,
