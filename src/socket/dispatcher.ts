@@ -74,14 +74,22 @@ export function attachDispatcher(socket: Socket, ctx: HandlerContext, deps: Disp
           describeErrors(handler.validate.errors),
         );
       }
-      ctx.log.debug("event payload", { request_type: type, payload });
+      // Per-event logs are debug-level and skipped whole below it: winston builds
+      // and pipes an entry even for a level it then drops, which was ~40% of the
+      // server CPU per ping (docs/performance.md).
+      const debug = ctx.log.isDebugEnabled();
+      if (debug) ctx.log.debug("event payload", { request_type: type, payload });
       const data = await runWithTimeout(
         handler,
         payload,
         handler.definition.timeoutMs ?? handlerTimeoutMs,
       );
       ack?.({ ok: true, data: data ?? {} });
-      ctx.log.info("event handled", { request_type: type, ms: round(performance.now() - started) });
+      if (debug)
+        ctx.log.debug("event handled", {
+          request_type: type,
+          ms: round(performance.now() - started),
+        });
     } catch (error) {
       const gatewayError = toGatewayError(error);
       const wire = toWireError(gatewayError);
