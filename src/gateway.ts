@@ -36,6 +36,11 @@ export interface GatewayOptions {
   publicDir?: string;
   state?: GatewayState;
   nodeId?: string;
+  /**
+   * A Socket.IO adapter for when there is no Redis but still several
+   * processes (WORKERS without REDIS_URL: the cluster adapter over IPC).
+   */
+  adapter?: Parameters<Server["adapter"]>[0];
   /** Replaces AGENT_MODEL's model, the rest of the run path unchanged (benchmarks, tests). */
   agentModel?: { model: BaseChatModel; vendor: string };
 }
@@ -49,6 +54,11 @@ export interface Gateway {
   readonly handlers: HandlerRegistry;
   readonly log: Logger;
   listen(): Promise<AddressInfo>;
+  /**
+   * Starts accepting without listening: in a worker process the primary owns
+   * the port and hands connections over (src/cluster/workers.ts).
+   */
+  serve(): void;
   /** Stops accepting, tells clients, disconnects them and releases shared state. */
   close(): Promise<void>;
 }
@@ -81,6 +91,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     cors: { origin: config.corsOrigins === "*" ? "*" : config.corsOrigins },
   });
   if (cluster) io.adapter(cluster.adapter);
+  else if (options.adapter) io.adapter(options.adapter);
   const app = createHttpApp(
     config,
     log,
@@ -116,7 +127,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     runs,
     nodeId,
     log,
-    clustered: cluster !== undefined,
+    clustered: cluster !== undefined || options.adapter !== undefined,
   });
   const rateLimiter =
     cluster?.rateLimiter(config.limits.rateLimitPerSec) ??
@@ -152,6 +163,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     state,
     handlers,
     log,
+    serve() {
+      accepting = true;
+    },
     listen() {
       return new Promise((resolve, reject) => {
         httpServer.once("error", reject);

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
-import { ConfigError, loadConfig } from "./core/config.js";
+import { ConfigError, loadConfig, type Config } from "./core/config.js";
 import { createLogger } from "./core/logger.js";
-import { createGateway } from "./gateway.js";
+import { isWorker, runPrimary, serveInWorker, workerGatewayOptions } from "./cluster/workers.js";
 
 if (existsSync(".env")) process.loadEnvFile(".env");
 
@@ -18,13 +18,32 @@ const log = createLogger({ level: config.logLevel, format: config.logFormat });
 process.on("unhandledRejection", (error) => log.error("unhandled rejection", { error }));
 
 try {
-  const gateway = await createGateway({ config, log });
-  const address = await gateway.listen();
-  log.info("gateway listening", {
-    host: address.address,
-    port: address.port,
-    handlers: [...gateway.handlers.keys()],
-  });
+  if (config.workers > 1 && !isWorker()) {
+    // WORKERS=N: this process only owns the port; the workers run this file again.
+    await runPrimary(config, log);
+  } else {
+    await serve(config);
+  }
+} catch (error) {
+  log.error("gateway failed to start", { error });
+  process.exit(1);
+}
+
+async function serve(config: Config): Promise<void> {
+  // Imported here, not at the top: a WORKERS primary never loads the agents.
+  const { createGateway } = await import("./gateway.js");
+  const gateway = await createGateway({ config, log, ...workerGatewayOptions(config) });
+  if (isWorker()) {
+    serveInWorker(gateway);
+    log.info("worker ready", { pid: process.pid, node_id: gateway.nodeId });
+  } else {
+    const address = await gateway.listen();
+    log.info("gateway listening", {
+      host: address.address,
+      port: address.port,
+      handlers: [...gateway.handlers.keys()],
+    });
+  }
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -41,7 +60,4 @@ try {
   };
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
-} catch (error) {
-  log.error("gateway failed to start", { error });
-  process.exit(1);
 }

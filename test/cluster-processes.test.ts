@@ -29,6 +29,8 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 describe("cluster nodes as real processes", function () {
   this.timeout(60_000);
   let redis: PrivateRedis;
+  let a: GatewayProcess;
+  let b: GatewayProcess;
   const processes: GatewayProcess[] = [];
   const sockets: ClientSocket[] = [];
 
@@ -51,19 +53,22 @@ describe("cluster nodes as real processes", function () {
 
   before(async () => {
     redis = await startRedisServer();
+    // One place per session, cluster-wide, so the caps show ghosts.
+    const env = { WS_MAX_CONNECTIONS_PER_SESSION: "1" };
+    [a, b] = await Promise.all([node(env), node(env)]);
   });
-  afterEach(async () => {
+  afterEach(() => {
     for (const socket of sockets.splice(0)) socket.close();
+  });
+  after(async () => {
     for (const p of processes.splice(0)) {
       if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
       await p.exited;
     }
+    await redis?.stop();
   });
-  after(() => redis?.stop());
 
   it("after a SIGKILL mid-stream: ghosts leave the caps within the TTL, a resume elsewhere gets every stored chunk, then run_lost", async () => {
-    const env = { WS_MAX_CONNECTIONS_PER_SESSION: "1" };
-    const [a, b] = await Promise.all([node(env), node(env)]);
     const first = await open(a.url);
     const sessionId = first.connected.session_id;
     const seen: Chunk[] = [];
@@ -112,9 +117,10 @@ describe("cluster nodes as real processes", function () {
   });
 
   it("on SIGTERM finishes its streams, refuses newcomers, tells its clients and exits 0", async () => {
-    const [a, b] = await Promise.all([node({ SHUTDOWN_GRACE_SECONDS: "20" }), node()]);
-    const onA = await open(a.url);
-    const onB = await open(b.url, onA.connected.session_id);
+    // Node B allows one connection per session, this one five: B's client comes first.
+    const a = await node({ SHUTDOWN_GRACE_SECONDS: "20" });
+    const onB = await open(b.url);
+    const onA = await open(a.url, onB.connected.session_id);
     const id = randomUUID();
     const onAStream = collectStream(onA.socket, () => id);
     const onBStream = collectStream(onB.socket, () => id);
@@ -136,7 +142,8 @@ describe("cluster nodes as real processes", function () {
     // A transport close, not a server disconnect: the official client then reconnects by itself.
     expect(await disconnected).to.equal("transport close");
     expect(await within(a.exited, 10_000, "exit")).to.equal(0);
-    // Its clients carry on with the other node.
+    // Its clients carry on with the other node (whose one place B's own client gives up).
+    onB.socket.close();
     const again = await open(b.url, onA.connected.session_id);
     expect(await request(again.socket, "ping", {})).to.deep.equal({ ok: true, data: {} });
   });

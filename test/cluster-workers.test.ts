@@ -1,0 +1,115 @@
+import { randomUUID } from "node:crypto";
+import { expect } from "chai";
+import type { Socket as ClientSocket } from "socket.io-client";
+import { connect, request } from "./support/gateway.js";
+import { spawnGateway, type GatewayProcess } from "./support/process.js";
+import { startRedisServer, type PrivateRedis } from "./support/redis-server.js";
+import { collectStream, expectContiguous, type StreamOutcome } from "./support/streams.js";
+
+interface Statistics {
+  connections: Array<{ id: string; node_id: string }>;
+}
+
+type Transport = "polling" | "websocket";
+
+describe("WORKERS=2 behind one port", function () {
+  this.timeout(60_000);
+  let redis: PrivateRedis | undefined;
+  let gateway: GatewayProcess | undefined;
+  const sockets: ClientSocket[] = [];
+
+  async function open(url: string, transport: Transport, sessionId?: string) {
+    const opened = await connect(url, sessionId ? { session_id: sessionId } : {}, {
+      transports: [transport],
+    });
+    sockets.push(opened.socket);
+    return opened;
+  }
+
+  /** Which worker (node id) holds each connection, as the shared statistics say. */
+  async function workerOf(url: string, connectionId: string): Promise<string | undefined> {
+    const stats = (await (await fetch(`${url}/ws/statistics`)).json()) as Statistics;
+    return stats.connections.find((c) => c.id === connectionId)?.node_id;
+  }
+
+  /** A session's polling client and WebSocket client on two different workers. */
+  async function splitSession(url: string) {
+    const first = await open(url, "polling");
+    const sessionId = first.connected.session_id;
+    const firstWorker = await workerOf(url, first.connected.connection_id);
+    expect(firstWorker).to.be.a("string");
+    // Least-connection balancing puts the next one on the other worker; a
+    // stray connection could change that, so try a few.
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const second = await open(url, "websocket", sessionId);
+      if ((await workerOf(url, second.connected.connection_id)) !== firstWorker) {
+        return { first, second };
+      }
+      second.socket.close();
+    }
+    throw new Error("every connection landed on the same worker");
+  }
+
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) socket.close();
+    if (gateway && gateway.child.exitCode === null) gateway.child.kill("SIGKILL");
+    await gateway?.exited;
+    gateway = undefined;
+    await redis?.stop();
+    redis = undefined;
+  });
+
+  it("shares one stream between a session's clients on two workers, over polling and WebSocket, and stops cleanly", async () => {
+    redis = await startRedisServer();
+    gateway = await spawnGateway({ REDIS_URL: redis.url, WORKERS: "2", DEMO_TOKEN_DELAY_MS: "5" });
+    const { url } = gateway;
+    const { first, second } = await splitSession(url);
+
+    const id = randomUUID();
+    const streams = [first, second].map(({ socket }) => collectStream(socket, () => id));
+    const ack = await request(first.socket, "message", {
+      content: "Tell me about rivers",
+      message_id: id,
+    });
+    expect(ack.ok).to.equal(true);
+    const [viaPolling, viaWebSocket] = (await Promise.all(streams)) as [
+      StreamOutcome,
+      StreamOutcome,
+    ];
+    expect(viaPolling.end.type).to.equal("stream_end");
+    expect(expectContiguous(viaPolling.chunks)).to.equal(true);
+    expect(viaWebSocket).to.deep.equal(viaPolling);
+
+    // A resume on the other worker reads the history from Redis.
+    const replay = collectStream(second.socket, () => id);
+    await request(second.socket, "resume", { message_id: id, after_seq: 0 });
+    expect(await replay).to.deep.equal(viaPolling);
+
+    gateway.child.kill("SIGTERM");
+    expect(await gateway.exited).to.equal(0);
+    expect(gateway.output()).to.include('"all workers stopped"');
+  });
+
+  it("relays a session's stream between workers without Redis, through the cluster adapter", async () => {
+    gateway = await spawnGateway({ WORKERS: "2", DEMO_TOKEN_DELAY_MS: "5" });
+    const { url } = gateway;
+    // Least-connection balancing puts the second client on the other worker. Project counts
+    // are per worker without Redis, which shows it: each client is its worker's only member.
+    const first = await open(url, "polling");
+    const second = await open(url, "websocket", first.connected.session_id);
+    for (const { socket } of [first, second]) {
+      expect(await request(socket, "join_project", { project_id: "p-workers" })).to.deep.equal({
+        ok: true,
+        data: { project_id: "p-workers", members: 1 },
+      });
+    }
+
+    const id = randomUUID();
+    const streams = [first, second].map(({ socket }) => collectStream(socket, () => id));
+    await request(first.socket, "message", { content: "Tell me about lakes", message_id: id });
+    const [a, b] = await Promise.all(streams);
+    expect(a?.end.type).to.equal("stream_end");
+    expect(b).to.deep.equal(a);
+    expect(gateway.output()).to.include("WORKERS > 1 without REDIS_URL");
+  });
+});
