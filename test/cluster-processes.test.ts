@@ -111,6 +111,8 @@ describe("cluster nodes as real processes", function () {
     // The node TTL is 1 s: both happen within a TTL and a beat or a read.
     expect(ghostGoneMs).to.be.below(2500);
     expect(lostMs).to.be.below(4000);
+    // No CHECKPOINT_DATABASE_URL here: every node says its conversations are its own.
+    expect(b.output()).to.include("CHECKPOINT_DATABASE_URL is not set");
     console.log(
       `      after SIGKILL (node TTL 1 s): ghost gone in ${ghostGoneMs} ms, run_lost at ${lostMs} ms`,
     );

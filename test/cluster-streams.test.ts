@@ -212,12 +212,14 @@ describe("agent streams across a cluster", function () {
     expect(expectContiguous(got)).to.equal(true);
 
     await redis.restart();
+    const restartedAt = Date.now();
     const ready = async (url: string) => (await fetch(`${url}/readyz`)).status === 200;
     const deadline = Date.now() + 10_000;
     while (!((await ready(a.url)) && (await ready(b.url)))) {
       expect(Date.now(), "both nodes ready again").to.be.below(deadline);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    console.log(`      both nodes ready ${Date.now() - restartedAt} ms after Redis restarted`);
     const after = await ask(onA.socket, "Tell me about lakes");
     const original = await after.stream;
     const onB = await open(b, onA.sessionId);
