@@ -5,6 +5,7 @@
  * Prints a Markdown table of medians over --runs; --json writes it to a file.
  */
 import { existsSync } from "node:fs";
+import { createServer } from "node:net";
 import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -360,11 +361,13 @@ const scenarios: Scenario[] = [
   },
   {
     id: "workers",
-    title: "workers (token fan-out, WORKERS=2 vs WORKERS=1)",
+    // One session's run lives on one worker by design, so a single-session
+    // fan-out cannot use a second worker: this is the many-sessions load.
+    title: `workers (${num("sessions")} sessions × ${num("session-tokens")} tokens, WORKERS=2 vs WORKERS=1)`,
     baselineName: "WORKERS=1",
     rows: [
       {
-        figure: "tokens/s delivered",
+        figure: "aggregate tokens/s",
         key: "tokens_per_s",
         unit: "tok/s",
         better: "higher",
@@ -375,8 +378,23 @@ const scenarios: Scenario[] = [
       existsSync(path.join(repoRoot, "src/cluster/workers.ts"))
         ? undefined
         : "not available: WORKERS (src/cluster/workers.ts) is not in this tree yet",
-    measure: (side) =>
-      fanoutOnce("gateway-server.ts", { ...gatewayEnv, WORKERS: side === "gateway" ? "2" : "1" }),
+    measure: async (side) => {
+      const n = num("sessions");
+      const tokens = num("session-tokens");
+      // The WORKERS primary owns the port and does not report an ephemeral one: pick a free one.
+      const env = {
+        ...gatewayEnv,
+        WORKERS: side === "gateway" ? "2" : "1",
+        PORT: String(await freePort()),
+      };
+      return withServer("gateway-server.ts", env, n + 1000, (server) =>
+        runClient(
+          { scenario: "sessions", urls: [server.url], sessions: n, tokens },
+          () => {},
+          n + 1000,
+        ),
+      );
+    },
   },
 ];
 
@@ -394,6 +412,17 @@ async function fanoutOnce(
     });
     if (f["intact"] !== 1) throw new Error("fan-out: a stream arrived incomplete or out of order");
     return { ...f, cpu_per_1k: f.cpu_ms / (tokens / 1000) };
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
   });
 }
 
