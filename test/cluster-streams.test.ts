@@ -101,7 +101,10 @@ describe("agent streams across a cluster", function () {
       expect(expectContiguous(got, lastSeq + 1)).to.equal(true);
       expect(String(end["total_content"]).endsWith(joined(got))).to.equal(true);
       const seqs = events.filter((e) => e.type === "stream_chunk").map((e) => e.payload["seq"]);
-      expect(new Set(seqs).size).to.equal(seqs.length);
+      expect(
+        new Set(seqs).size,
+        JSON.stringify(events.map((e) => [e.type, e.payload["seq"]])),
+      ).to.equal(seqs.length);
     });
 
     it("replays a finished stream on the other node", async () => {

@@ -12,6 +12,9 @@ import type { RunRequest, SubmittedRun } from "./run-request.js";
 /** Sockets in this room get a stream's events from their own resume, not from the live broadcast. */
 export const catchUpRoom = (messageId: string): string => `catch-up:${messageId}`;
 
+/** How long a socket stays out of a stream's live broadcast after its own copy ended. */
+const CATCH_UP_LINGER_MS = 10_000;
+
 interface SessionRuns {
   current: AgentRun | undefined;
   queue: AgentRun[];
@@ -156,7 +159,11 @@ export class RunManager {
         `Stream ${messageId} is unknown or its history has expired`,
       );
     }
-    void follower.done.then(() => socket.leave(catchUpRoom(messageId)));
+    // Not at once: in a cluster the history can run ahead of the live broadcast, whose
+    // last events may still be on their way through the adapter to this node.
+    void follower.done.then(() =>
+      setTimeout(() => void socket.leave(catchUpRoom(messageId)), CATCH_UP_LINGER_MS).unref(),
+    );
   }
 
   activeRuns(): number {
