@@ -35,7 +35,8 @@ class Typewriter {
     const fast = document.hidden;
     for (const part of this.parts) {
       const backlog = part.target.length - part.shown;
-      const step = fast ? backlog : Math.max(2, Math.ceil(backlog / 6));
+      // Never past the backlog: `shown` must end exactly at the text's end, or the next chunk loses its first characters.
+      const step = fast ? backlog : Math.min(backlog, Math.max(2, Math.ceil(backlog / 6)));
       show(part, part.target.slice(part.shown, part.shown + step));
       part.shown += step;
       if (part.shown >= part.target.length) this.parts.delete(part);
