@@ -5,7 +5,6 @@
  * Prints a Markdown table of medians over --runs; --json writes it to a file.
  */
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -16,6 +15,7 @@ import { cpuMs, rssBytes } from "./proc-stats.js";
 import { repoRoot, runClient, startServer, type ServerProcess } from "./processes.js";
 import type { FirstTokenSample } from "./server-ipc.js";
 import { median, percentile, sleep } from "./stats.js";
+import { freePort } from "../test/support/free-port.js";
 
 const { values: flags } = parseArgs({
   options: {
@@ -412,17 +412,6 @@ async function fanoutOnce(
     });
     if (f["intact"] !== 1) throw new Error("fan-out: a stream arrived incomplete or out of order");
     return { ...f, cpu_per_1k: f.cpu_ms / (tokens / 1000) };
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
   });
 }
 

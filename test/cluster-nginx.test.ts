@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
@@ -17,19 +16,9 @@ import {
 import { startRedisServer, type PrivateRedis } from "./support/redis-server.js";
 import { collectStream, expectContiguous } from "./support/streams.js";
 import { waitFor } from "./support/wait-for.js";
+import { freePort } from "./support/free-port.js";
 
 const NGINX = process.env["NGINX_PATH"] ?? "/usr/sbin/nginx";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * deploy/nginx.conf with this test's ports, its upstreams replaced by the
