@@ -71,10 +71,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const ajv = createValidator();
   const tools = new ToolRegistry(ajv);
   const handlers = await loadHandlers(options.handlersDir ?? path.join(codeRoot, "handlers"), ajv);
+  const runtime = await createAgentRuntime(config, tools, options.agentModel);
   // With REDIS_URL the node joins the cluster. If Redis does not answer at
   // start, connectCluster throws after a bounded wait (redis-cluster.ts says why).
   const cluster =
-    config.redisUrl && !options.state ? await connectCluster(config, log, { nodeId }) : undefined;
+    config.redisUrl && !options.state
+      ? await connectCluster(config, log, { nodeId }).catch(async (error: unknown) => {
+          await runtime.close(); // the checkpointer's pool would keep the process alive
+          throw error;
+        })
+      : undefined;
   const state = options.state ?? cluster?.state ?? createMemoryState();
   let accepting = false;
   let closing: Promise<void> | undefined;
@@ -118,7 +124,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // Attached after Express, so Socket.IO's own requests never reach the app.
   io.attach(httpServer);
 
-  const runtime = await createAgentRuntime(config, tools, options.agentModel);
   const runs = new RunManager({ io, config, state, runtime, nodeId, log });
   const clusterRuns = new ClusterRuns({
     io,

@@ -194,7 +194,7 @@ describe("cluster of two gateways over Redis", () => {
     const rejections: unknown[] = [];
     const record = (reason: unknown) => rejections.push(reason);
     process.on("unhandledRejection", record);
-    // The refused admission below logs an error; it is expected here.
+    // The refused admission below logs a warning; it is expected here.
     const quiet = createLogger({ level: "error", format: "json" });
     quiet.silent = true;
     const c = await startGateway({ REDIS_URL: redis.url, API_KEY }, { log: quiet });
@@ -207,7 +207,7 @@ describe("cluster of two gateways over Redis", () => {
       expect((await postProjectEvent(c.url, "p-down", { lost: true })).status).to.equal(202);
       expect(await request(socket, "ping", {})).to.deep.equal({ ok: true, data: {} });
       const refused = await refusal(c.url);
-      expect(refused.code).to.equal("internal_error");
+      expect(refused.code).to.equal("unavailable");
       socket.close();
       await within(c.close(), 3000, "gateway close during outage");
       await new Promise((resolve) => setImmediate(resolve));

@@ -23,6 +23,7 @@ export const ErrorCodes = {
   stream_expired: "The stream is unknown or its history has expired",
   run_lost: "The node running this stream stopped before it finished",
   shutting_down: "The server is shutting down",
+  unavailable: "A service the gateway depends on is unreachable; try again shortly",
   internal_error: "Internal server error",
 } as const;
 

@@ -36,10 +36,19 @@ export function createAdmission(deps: AdmissionDeps) {
         : null;
       const sessionId = readSessionId(auth["session_id"]);
       const connectedAt = Date.now();
-      const result = await deps.state.connections.admit(
-        { id: socket.id, sessionId, userId: user?.id ?? null, nodeId: deps.nodeId, connectedAt },
-        limits,
-      );
+      const result = await deps.state.connections
+        .admit(
+          { id: socket.id, sessionId, userId: user?.id ?? null, nodeId: deps.nodeId, connectedAt },
+          limits,
+        )
+        .catch((error: unknown) => {
+          // The caps cannot be checked (Redis down): refuse, with a code a client can retry on.
+          deps.log.warn("admission: shared state unreachable", { error });
+          throw new GatewayError(
+            "unavailable",
+            "The gateway cannot check its connection limits right now; retry shortly",
+          );
+        });
       if (!result.admitted) throw refusal(result.reason, sessionId, deps.config);
       // Looked up now so the socket joins the run's catch-up room before it is told `connected`.
       const run = await deps.state.runs.current(sessionId).catch(() => null);
