@@ -98,6 +98,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   if (cluster) io.adapter(cluster.adapter);
   else if (options.adapter) io.adapter(options.adapter);
+  const notReadyReason = (): string | null => {
+    if (!accepting) return closing ? "shutting down" : "starting";
+    if (cluster && !cluster.isReady()) return "redis unavailable";
+    return null;
+  };
   const app = createHttpApp(
     config,
     log,
@@ -107,16 +112,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       state,
       handlers,
       apiKey: config.apiKey,
-      notReadyReason: () =>
-        Promise.resolve(
-          !accepting
-            ? closing
-              ? "shutting down"
-              : "starting"
-            : cluster && !cluster.isReady()
-              ? "redis unavailable"
-              : null,
-        ),
+      notReadyReason: () => Promise.resolve(notReadyReason()),
     },
     options.publicDir ?? path.join(packageRoot, "public"),
   );
