@@ -5,7 +5,7 @@ import { createLogger } from "../src/core/logger.js";
 import { createMemoryState } from "../src/state/memory.js";
 import { createRedisState, type RedisState } from "../src/state/redis-state.js";
 import { RedisStreamStore } from "../src/state/redis-streams.js";
-import type { ConnectionInfo, GatewayState, StreamEvent } from "../src/state/types.js";
+import type { ConnectionInfo, GatewayState, StreamEvent, StreamRef } from "../src/state/types.js";
 import { startRedisServer, type PrivateRedis } from "./support/redis-server.js";
 
 const log = createLogger({ level: "error", format: "json" });
@@ -169,30 +169,46 @@ function stateSuite(name: string, factory: () => StateFactory) {
     });
 
     it("replays a stream's chunks after afterSeq and its end, then has nothing to follow", async () => {
-      state.streams.open("m1", "s1");
-      state.streams.append("m1", startEvent("m1"));
-      for (let seq = 1; seq <= 4; seq++) state.streams.append("m1", chunkEvent("m1", seq));
-      state.streams.append("m1", endEvent("m1"));
-      state.streams.close("m1", 60_000);
+      state.streams.open(M1);
+      state.streams.append(M1, startEvent("m1"));
+      for (let seq = 1; seq <= 4; seq++) state.streams.append(M1, chunkEvent("m1", seq));
+      state.streams.append(M1, endEvent("m1"));
+      state.streams.close(M1, 60_000);
       const got: StreamEvent[] = [];
-      const follower = await state.streams.follow("m1", 2, (e) => got.push(e), neverAborted());
+      const follower = await state.streams.follow(M1, 2, (e) => got.push(e), neverAborted());
       expect(describeEvents(got)).to.deep.equal(["chunk 3", "chunk 4", "stream_end"]);
       expect(await follower?.done).to.equal("ended");
-      expect(await state.streams.follow("unknown", 0, () => {}, neverAborted())).to.equal(null);
+      expect(
+        await state.streams.follow(
+          { sessionId: "s1", messageId: "unknown" },
+          0,
+          () => {},
+          neverAborted(),
+        ),
+      ).to.equal(null);
+      // The same message id in another session is another stream: unknown there.
+      expect(
+        await state.streams.follow(
+          { sessionId: "s2", messageId: "m1" },
+          0,
+          () => {},
+          neverAborted(),
+        ),
+      ).to.equal(null);
     });
 
     it("follows a stream live with no gap and no duplicate, whenever the appends land", async () => {
-      state.streams.open("m1", "s1");
-      for (let seq = 1; seq <= 3; seq++) state.streams.append("m1", chunkEvent("m1", seq));
+      state.streams.open(M1);
+      for (let seq = 1; seq <= 3; seq++) state.streams.append(M1, chunkEvent("m1", seq));
       const got: StreamEvent[] = [];
       // Appends race the replay: some land before the history read, some during, some after.
-      const following = state.streams.follow("m1", 1, (e) => got.push(e), neverAborted());
-      for (let seq = 4; seq <= 6; seq++) state.streams.append("m1", chunkEvent("m1", seq));
+      const following = state.streams.follow(M1, 1, (e) => got.push(e), neverAborted());
+      for (let seq = 4; seq <= 6; seq++) state.streams.append(M1, chunkEvent("m1", seq));
       const follower = await following;
-      for (let seq = 7; seq <= 9; seq++) state.streams.append("m1", chunkEvent("m1", seq));
+      for (let seq = 7; seq <= 9; seq++) state.streams.append(M1, chunkEvent("m1", seq));
       await eventually(() => Promise.resolve(got.length === 8));
-      state.streams.append("m1", endEvent("m1"));
-      state.streams.close("m1", 60_000);
+      state.streams.append(M1, endEvent("m1"));
+      state.streams.close(M1, 60_000);
       expect(await follower?.done).to.equal("ended");
       expect(describeEvents(got)).to.deep.equal([
         ...[2, 3, 4, 5, 6, 7, 8, 9].map((seq) => `chunk ${seq}`),
@@ -201,35 +217,36 @@ function stateSuite(name: string, factory: () => StateFactory) {
     });
 
     it("stops a follower when its signal aborts", async () => {
-      state.streams.open("m1", "s1");
-      state.streams.append("m1", chunkEvent("m1", 1));
+      state.streams.open(M1);
+      state.streams.append(M1, chunkEvent("m1", 1));
       const abort = new AbortController();
       const got: StreamEvent[] = [];
-      const follower = await state.streams.follow("m1", 0, (e) => got.push(e), abort.signal);
+      const follower = await state.streams.follow(M1, 0, (e) => got.push(e), abort.signal);
       abort.abort();
       expect(await follower?.done).to.equal("aborted");
-      state.streams.append("m1", chunkEvent("m1", 2));
-      state.streams.close("m1", 60_000);
+      state.streams.append(M1, chunkEvent("m1", 2));
+      state.streams.close(M1, 60_000);
       expect(describeEvents(got)).to.deep.equal(["chunk 1"]);
     });
 
     it("forgets a stream's history after its retention", async () => {
-      state.streams.open("m1", "s1");
-      state.streams.append("m1", endEvent("m1"));
-      state.streams.close("m1", 50);
+      state.streams.open(M1);
+      state.streams.append(M1, endEvent("m1"));
+      state.streams.close(M1, 50);
       await eventually(
-        async () => (await state.streams.follow("m1", 0, () => {}, neverAborted())) === null,
+        async () => (await state.streams.follow(M1, 0, () => {}, neverAborted())) === null,
       );
     });
   });
 }
 
 const neverAborted = () => new AbortController().signal;
+const M1: StreamRef = { sessionId: "s1", messageId: "m1" };
 
 /** Waits until another node's writes, sent on its own connection, are visible to `state`. */
-function visible(state: GatewayState, messageId: string) {
+function visible(state: GatewayState, stream: StreamRef) {
   return eventually(
-    async () => (await state.streams.follow(messageId, 0, () => {}, AbortSignal.abort())) !== null,
+    async () => (await state.streams.follow(stream, 0, () => {}, AbortSignal.abort())) !== null,
   );
 }
 const startEvent = (id: string): StreamEvent => ({
@@ -395,16 +412,16 @@ describe("redis state across nodes", () => {
   it("lets another node follow a stream live, many followers on one reader", async () => {
     const { join } = cluster();
     const [a, b] = [await join("node-a"), await join("node-b")];
-    a.streams.open("m1", "s1");
-    a.streams.append("m1", chunkEvent("m1", 1));
-    await visible(b, "m1");
+    a.streams.open(M1);
+    a.streams.append(M1, chunkEvent("m1", 1));
+    await visible(b, M1);
     const seen = [[], [], []] as StreamEvent[][];
     const followers = await Promise.all(
-      seen.map((got) => b.streams.follow("m1", 0, (e) => got.push(e), neverAborted())),
+      seen.map((got) => b.streams.follow(M1, 0, (e) => got.push(e), neverAborted())),
     );
-    for (let seq = 2; seq <= 5; seq++) a.streams.append("m1", chunkEvent("m1", seq));
-    a.streams.append("m1", endEvent("m1"));
-    a.streams.close("m1", 60_000);
+    for (let seq = 2; seq <= 5; seq++) a.streams.append(M1, chunkEvent("m1", seq));
+    a.streams.append(M1, endEvent("m1"));
+    a.streams.close(M1, 60_000);
     for (const follower of followers) expect(await follower?.done).to.equal("ended");
     for (const got of seen) {
       expect(describeEvents(got)).to.deep.equal(
@@ -417,12 +434,12 @@ describe("redis state across nodes", () => {
   it("ends a follower with run_lost once the producing node is dead", async () => {
     const { join } = cluster(300);
     const [a, b] = [await join("node-a"), await join("node-b")];
-    a.streams.open("m1", "s1");
-    for (let seq = 1; seq <= 3; seq++) a.streams.append("m1", chunkEvent("m1", seq));
-    await visible(b, "m1");
+    a.streams.open(M1);
+    for (let seq = 1; seq <= 3; seq++) a.streams.append(M1, chunkEvent("m1", seq));
+    await visible(b, M1);
     const got: StreamEvent[] = [];
-    const follower = await b.streams.follow("m1", 1, (e) => got.push(e), neverAborted());
-    a.streams.append("m1", chunkEvent("m1", 4));
+    const follower = await b.streams.follow(M1, 1, (e) => got.push(e), neverAborted());
+    a.streams.append(M1, chunkEvent("m1", 4));
     // The producer freezes: no more heartbeats, no more appends, no close.
     a.suspendHeartbeat();
     const started = Date.now();
@@ -432,7 +449,7 @@ describe("redis state across nodes", () => {
     expect(got.at(-1)?.payload).to.include({ code: "run_lost", message_id: "m1" });
     // A resume after the death gets the same, at once.
     const later: StreamEvent[] = [];
-    const again = await b.streams.follow("m1", 3, (e) => later.push(e), neverAborted());
+    const again = await b.streams.follow(M1, 3, (e) => later.push(e), neverAborted());
     expect(await again?.done).to.equal("ended");
     expect(describeEvents(later)).to.deep.equal(["chunk 4", "error"]);
   });

@@ -226,6 +226,26 @@ describe("agent streaming", function () {
     late.socket.close();
   });
 
+  it("keeps streams to their session, even when two sessions pick the same message_id", async () => {
+    const alice = await connect(server.url);
+    const mallory = await connect(server.url);
+    const aliceStream = ask(alice.socket, "Tell me about my secret garden", "same-id");
+    await nextEvent(alice.socket, "stream_chunk");
+    const peek = await request(mallory.socket, "resume", { message_id: "same-id", after_seq: 0 });
+    expect(!peek.ok && peek.error.code).to.equal("stream_expired");
+    const malloryRun = await ask(mallory.socket, "Tell me about ducks", "same-id");
+    const [a, m] = await Promise.all([(await aliceStream).stream, malloryRun.stream]);
+    expect(a.end["total_content"]).to.match(/garden/);
+    expect(a.end["total_content"]).to.equal(joined(a.chunks));
+    expect(m.end["total_content"]).to.match(/ducks/);
+    expect(m.end["total_content"]).not.to.match(/garden/);
+    const replay = collectStream(alice.socket, () => "same-id");
+    await request(alice.socket, "resume", { message_id: "same-id", after_seq: 0 });
+    expect((await replay).end["total_content"]).to.equal(a.end["total_content"]);
+    alice.socket.close();
+    mallory.socket.close();
+  });
+
   it("runs a discussion: three agents take turns with speaker changes", async () => {
     const { socket } = await connect(server.url);
     const events = recordEvents(socket);

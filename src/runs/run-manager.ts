@@ -4,13 +4,14 @@ import type { Config } from "../core/config.js";
 import { GatewayError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { serverEvent, sessionRoom, type ServerEventType } from "../core/protocol.js";
-import type { GatewayState } from "../state/types.js";
+import { streamKey } from "../state/memory-streams.js";
+import type { GatewayState, StreamRef } from "../state/types.js";
 import type { AgentRuntime } from "./agent-runtime.js";
 import { AgentRun, type Publish } from "./agent-run.js";
 import type { RunRequest, SubmittedRun } from "./run-request.js";
 
 /** Sockets in this room get a stream's events from their own resume, not from the live broadcast. */
-export const catchUpRoom = (messageId: string): string => `catch-up:${messageId}`;
+export const catchUpRoom = (stream: StreamRef): string => `catch-up:${streamKey(stream)}`;
 
 /** How long a socket stays out of a stream's live broadcast after its own copy ended. */
 const CATCH_UP_LINGER_MS = 10_000;
@@ -133,36 +134,37 @@ export class RunManager {
     const current = this.sessions.get(sessionId)?.current;
     // `remoteRun`: the session's run on any node, as the run registry knew it at admission.
     for (const messageId of new Set([current?.messageId, remoteRun])) {
-      if (messageId) void socket.join(catchUpRoom(messageId));
+      if (messageId) void socket.join(catchUpRoom({ sessionId, messageId }));
     }
   }
 
   /** Replays the stream after `afterSeq` to this socket alone; it then follows the stream live. */
   async resume(
     socket: Socket,
-    messageId: string,
+    stream: StreamRef,
     afterSeq: number,
     signal: AbortSignal,
   ): Promise<void> {
+    const room = catchUpRoom(stream);
     // Leave the live broadcast first: from here on this socket's copy of the stream comes from the history.
-    void socket.join(catchUpRoom(messageId));
+    void socket.join(room);
     const follower = await this.deps.state.streams.follow(
-      messageId,
+      stream,
       afterSeq,
       (event) => socket.emit(event.type, event.payload),
       signal,
     );
     if (!follower) {
-      void socket.leave(catchUpRoom(messageId));
+      void socket.leave(room);
       throw new GatewayError(
         "stream_expired",
-        `Stream ${messageId} is unknown or its history has expired`,
+        `Stream ${stream.messageId} is unknown in this session or its history has expired`,
       );
     }
     // Not at once: in a cluster the history can run ahead of the live broadcast, whose
     // last events may still be on their way through the adapter to this node.
     void follower.done.then(() =>
-      setTimeout(() => void socket.leave(catchUpRoom(messageId)), CATCH_UP_LINGER_MS).unref(),
+      setTimeout(() => void socket.leave(room), CATCH_UP_LINGER_MS).unref(),
     );
   }
 
@@ -219,7 +221,7 @@ export class RunManager {
         ),
       config.agent.runTimeoutMs,
     );
-    state.streams.open(run.messageId, run.sessionId);
+    state.streams.open(run);
     try {
       await this.claim(run, runLog);
       runLog.info("run started", { kind: run.request.kind });
@@ -259,7 +261,7 @@ export class RunManager {
       });
     } finally {
       clearTimeout(timer);
-      state.streams.close(run.messageId, config.agent.streamRetentionMs);
+      state.streams.close(run, config.agent.streamRetentionMs);
       await state.runs
         .release(run.sessionId, run.messageId)
         .catch((error: unknown) => runLog.error("release failed", { error }));
@@ -303,11 +305,11 @@ export class RunManager {
 
   /** Stream events go to the history and to the session's room, minus sockets that resume on their own. */
   private publisher(run: AgentRun): Publish {
-    const room = this.deps.io.to(sessionRoom(run.sessionId)).except(catchUpRoom(run.messageId));
+    const room = this.deps.io.to(sessionRoom(run.sessionId)).except(catchUpRoom(run));
     const streams = this.deps.state.streams;
     return <K extends ServerEventType>(type: K, data: Parameters<typeof serverEvent<K>>[1]) => {
       const payload = serverEvent(type, data);
-      streams.append(run.messageId, { type, payload: payload as never });
+      streams.append(run, { type, payload: payload as never });
       room.emit(type, payload);
     };
   }

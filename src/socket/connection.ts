@@ -72,7 +72,8 @@ export function openConnection(socket: Socket, deps: ConnectionDeps): HandlerCon
       vendor: deps.vendor,
       submit: (request, messageId) => deps.clusterRuns.submit(sessionId, request, messageId),
       cancel: (messageId) => deps.clusterRuns.cancel(sessionId, messageId),
-      resume: (messageId, afterSeq) => deps.runs.resume(socket, messageId, afterSeq, closed.signal),
+      resume: (messageId, afterSeq) =>
+        deps.runs.resume(socket, { sessionId, messageId }, afterSeq, closed.signal),
     },
   };
 

@@ -1,10 +1,13 @@
-import type { StreamEvent, StreamFollower, StreamStore } from "./types.js";
+import type { StreamEvent, StreamFollower, StreamRef, StreamStore } from "./types.js";
 
 /** Stream types that end a stream; a follower stops after delivering one. */
 export const TERMINAL_TYPES = new Set(["stream_end", "cancelled", "error"]);
 
+/** One key per stream; neither id may contain "/", so the key is unambiguous. */
+export const streamKey = ({ sessionId, messageId }: StreamRef): string =>
+  `${sessionId}/${messageId}`;
+
 interface StreamHistory {
-  sessionId: string;
   events: StreamEvent[];
   ended: boolean;
   followers: Set<(event: StreamEvent) => void>;
@@ -18,33 +21,37 @@ interface StreamHistory {
 export class MemoryStreamStore implements StreamStore {
   private readonly streams = new Map<string, StreamHistory>();
 
-  open(messageId: string, sessionId: string): void {
-    this.streams.set(messageId, { sessionId, events: [], ended: false, followers: new Set() });
+  open(ref: StreamRef): void {
+    const key = streamKey(ref);
+    // A reused message id must not be deleted later by its predecessor's expiry.
+    clearTimeout(this.streams.get(key)?.expiry);
+    this.streams.set(key, { events: [], ended: false, followers: new Set() });
   }
 
-  append(messageId: string, event: StreamEvent): void {
-    const stream = this.streams.get(messageId);
+  append(ref: StreamRef, event: StreamEvent): void {
+    const stream = this.streams.get(streamKey(ref));
     if (!stream || stream.ended) return;
     stream.events.push(event);
     for (const follower of stream.followers) follower(event);
   }
 
-  close(messageId: string, retentionMs: number): void {
-    const stream = this.streams.get(messageId);
+  close(ref: StreamRef, retentionMs: number): void {
+    const key = streamKey(ref);
+    const stream = this.streams.get(key);
     if (!stream) return;
     stream.ended = true;
     stream.followers.clear();
-    stream.expiry = setTimeout(() => this.streams.delete(messageId), retentionMs);
+    stream.expiry = setTimeout(() => this.streams.delete(key), retentionMs);
     stream.expiry.unref();
   }
 
   follow(
-    messageId: string,
+    ref: StreamRef,
     afterSeq: number,
     onEvent: (event: StreamEvent) => void,
     signal: AbortSignal,
   ): Promise<StreamFollower | null> {
-    const stream = this.streams.get(messageId);
+    const stream = this.streams.get(streamKey(ref));
     if (!stream) return Promise.resolve(null);
     for (const event of stream.events) {
       const seq = event.payload.seq;

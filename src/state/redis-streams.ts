@@ -1,8 +1,8 @@
 import { ErrorCodes } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
-import { TERMINAL_TYPES } from "./memory-streams.js";
+import { streamKey, TERMINAL_TYPES } from "./memory-streams.js";
 import { replyArray, replyString, type RedisCommands } from "./redis/lua.js";
-import type { StreamEvent, StreamFollower, StreamStore } from "./types.js";
+import type { StreamEvent, StreamFollower, StreamRef, StreamStore } from "./types.js";
 
 export interface RedisStreamStoreOptions {
   /** Commands; the caller owns the client. The state's own client will do. */
@@ -41,8 +41,8 @@ const PAGE = 1000;
  * resume a stream on any node.
  *
  * Keys under the prefix P:
- *   P stream:<message>       the events, one entry each (field `e`: JSON)
- *   P stream-meta:<message>  hash: node (the producer), session, ended
+ *   P stream:<session>/<message>       the events, one entry each (field `e`: JSON)
+ *   P stream-meta:<session>/<message>  hash: node (the producer), ended
  *
  * Writes are sent without waiting, on one connection, so Redis applies them in
  * call order and the token path never waits for storage. A follower reads
@@ -75,25 +75,25 @@ export class RedisStreamStore implements StreamStore {
     this.blockMs = options.blockMs ?? 1000;
   }
 
-  open(messageId: string, sessionId: string): void {
-    const [key, meta] = this.keys(messageId);
-    this.fresh.add(messageId);
+  open(ref: StreamRef): void {
+    const [key, meta] = this.keys(ref);
+    this.fresh.add(key);
     // A reused message id starts a new history, as in memory.
     this.send(["DEL", key, meta]);
-    this.send(["HSET", meta, "node", this.options.nodeId, "session", sessionId]);
+    this.send(["HSET", meta, "node", this.options.nodeId]);
     this.send(["PEXPIRE", meta, this.openTtl]);
   }
 
-  append(messageId: string, event: StreamEvent): void {
-    const [key] = this.keys(messageId);
+  append(ref: StreamRef, event: StreamEvent): void {
+    const [key] = this.keys(ref);
     const entry = JSON.stringify(event);
     this.send(["XADD", key, "MAXLEN", "~", this.maxLength, "*", "e", entry]);
-    if (this.fresh.delete(messageId)) this.send(["PEXPIRE", key, this.openTtl]);
+    if (this.fresh.delete(key)) this.send(["PEXPIRE", key, this.openTtl]);
   }
 
-  close(messageId: string, retentionMs: number): void {
-    const [key, meta] = this.keys(messageId);
-    this.fresh.delete(messageId);
+  close(ref: StreamRef, retentionMs: number): void {
+    const [key, meta] = this.keys(ref);
+    this.fresh.delete(key);
     const ttl = String(Math.max(1, Math.round(retentionMs)));
     this.send(["HSET", meta, "ended", "1"]);
     this.send(["PEXPIRE", key, ttl]);
@@ -101,13 +101,13 @@ export class RedisStreamStore implements StreamStore {
   }
 
   async follow(
-    messageId: string,
+    ref: StreamRef,
     afterSeq: number,
     onEvent: (event: StreamEvent) => void,
     signal: AbortSignal,
   ): Promise<StreamFollower | null> {
     const { client } = this.options;
-    const [key, meta] = this.keys(messageId);
+    const [key, meta] = this.keys(ref);
     const fields = replyArray(await client.sendCommand(["HGETALL", meta])).map(replyString);
     if (fields.length === 0) return null;
     const info = Object.fromEntries(pairs(fields));
@@ -129,7 +129,7 @@ export class RedisStreamStore implements StreamStore {
     const done = new Promise<"ended" | "aborted">((resolve) => {
       const follower: Follower = {
         key,
-        messageId,
+        messageId: ref.messageId,
         owner: info["node"] ?? "",
         afterSeq,
         lastId,
@@ -159,8 +159,9 @@ export class RedisStreamStore implements StreamStore {
     return this.followers.size;
   }
 
-  private keys(messageId: string): [stream: string, meta: string] {
-    return [`${this.prefix}stream:${messageId}`, `${this.prefix}stream-meta:${messageId}`];
+  private keys(ref: StreamRef): [stream: string, meta: string] {
+    const id = streamKey(ref);
+    return [`${this.prefix}stream:${id}`, `${this.prefix}stream-meta:${id}`];
   }
 
   /** Fire and forget, in order; one warning per outage rather than one per token. */

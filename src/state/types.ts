@@ -91,23 +91,33 @@ export interface StreamFollower {
 }
 
 /**
+ * Names one stream. Message ids may be chosen by clients, so they are unique
+ * only within a session: a stream belongs to its session, and no other
+ * session can read or overwrite it.
+ */
+export interface StreamRef {
+  sessionId: string;
+  messageId: string;
+}
+
+/**
  * The history of every agent stream, kept for AGENT_STREAM_RETENTION after its
  * end, so a client can resume from any node without gap or duplicate.
  */
 export interface StreamStore {
-  /** Starts a stream's history. */
-  open(messageId: string, sessionId: string): void;
+  /** Starts a stream's history (a reused message id starts afresh). */
+  open(stream: StreamRef): void;
   /** Appends in call order; never waits, so the token path never blocks on storage. */
-  append(messageId: string, event: StreamEvent): void;
+  append(stream: StreamRef, event: StreamEvent): void;
   /** Marks the end (after its terminal event was appended); history expires after `retentionMs`. */
-  close(messageId: string, retentionMs: number): void;
+  close(stream: StreamRef, retentionMs: number): void;
   /**
    * Delivers the stored chunks with `seq > afterSeq` and the terminal event if
    * stored, then resolves; every later event follows live until the stream
    * ends or `signal` aborts. Resolves null for a stream it has no history of.
    */
   follow(
-    messageId: string,
+    stream: StreamRef,
     afterSeq: number,
     onEvent: (event: StreamEvent) => void,
     signal: AbortSignal,
