@@ -32,7 +32,8 @@ export class AgentRun {
   private pendingAgent = "";
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly coalesceMs: number;
-  private stopReason: GatewayError | undefined;
+  /** How the run ends when it was stopped from outside; set once. */
+  private stoppedAs: Exclude<RunOutcome, { status: "completed" }> | undefined;
   /** Discussion turns so far, for speaker changes and progress. */
   private turns: { names: Set<string>; count: number; perRound: number; total: number } | undefined;
   /** Chat graph steps so far, for progress. */
@@ -52,16 +53,28 @@ export class AgentRun {
   }
 
   get stopped(): boolean {
-    return this.stopReason !== undefined;
+    return this.stoppedAs !== undefined;
   }
 
-  /** Stops the run; the graph sees the abort through the signal it was given. */
-  stop(reason: GatewayError): void {
-    if (this.stopReason) return;
-    this.stopReason = reason;
+  /** Stops the run; it ends with `cancelled {reason}`. */
+  cancel(reason: string): void {
+    this.stop({ status: "cancelled", reason });
+  }
+
+  /** Stops the run; it ends with an `error` carrying this code (a timeout). */
+  fail(error: GatewayError): void {
+    this.stop({ status: "failed", error });
+  }
+
+  /** The graph sees the abort through the signal it was given. */
+  private stop(outcome: Exclude<RunOutcome, { status: "completed" }>): void {
+    if (this.stoppedAs) return;
+    this.stoppedAs = outcome;
     // Tokens not yet sent are dropped, so partial_content stays what the clients received.
     this.dropPending();
-    this.controller.abort(reason);
+    this.controller.abort(
+      new Error(outcome.status === "cancelled" ? outcome.reason : outcome.error.message),
+    );
   }
 
   async execute(runtime: AgentRuntime, publishNow: Publish): Promise<RunOutcome> {
@@ -101,11 +114,7 @@ export class AgentRun {
     }
     // The last tokens leave before the end event reads total_content.
     this.flush(publish);
-    if (this.stopReason) {
-      return this.stopReason.code === "timeout"
-        ? { status: "failed", error: this.stopReason }
-        : { status: "cancelled", reason: this.stopReason.message };
-    }
+    if (this.stoppedAs) return this.stoppedAs;
     if (streaming) {
       const steps = this.turns?.total ?? this.steps;
       publish("progress_update", {

@@ -72,7 +72,7 @@ export class RunManager {
       case "interrupt":
         for (const queued of runs.queue.splice(0))
           this.announceCancelled(queued, "interrupted by a newer message");
-        runs.current.stop(new GatewayError("busy", "interrupted by a newer message"));
+        runs.current.cancel("interrupted by a newer message");
         runs.queue.push(run);
         return { message_id: messageId, queue_position: 1 };
       case "enqueue":
@@ -100,7 +100,7 @@ export class RunManager {
       !current.stopped &&
       (messageId === undefined || current.messageId === messageId)
     ) {
-      current.stop(new GatewayError("not_found", reason));
+      current.cancel(reason);
       return { message_id: current.messageId };
     }
     const index = runs?.queue.findIndex((r) => r.messageId === messageId) ?? -1;
@@ -123,7 +123,7 @@ export class RunManager {
     const runs = this.sessions.get(sessionId);
     for (const queued of runs?.queue.splice(0) ?? [])
       this.announceCancelled(queued, "the last client disconnected");
-    runs?.current?.stop(new GatewayError("not_found", "the last client disconnected"));
+    runs?.current?.cancel("the last client disconnected");
   }
 
   /**
@@ -194,7 +194,7 @@ export class RunManager {
         const runs = this.sessions.get(sessionId);
         for (const queued of runs?.queue.splice(0) ?? [])
           this.announceCancelled(queued, "the server is shutting down");
-        runs?.current?.stop(new GatewayError("shutting_down", "the server is shutting down"));
+        runs?.current?.cancel("the server is shutting down");
       }
       await idle;
     }
@@ -213,7 +213,7 @@ export class RunManager {
     const publish = this.publisher(run);
     const timer = setTimeout(
       () =>
-        run.stop(
+        run.fail(
           new GatewayError(
             "timeout",
             `The run exceeded AGENT_RUN_TIMEOUT (${config.agent.runTimeoutMs / 1000} s)`,
