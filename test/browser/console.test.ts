@@ -77,6 +77,15 @@ describe("test console in a real browser", function () {
     return socket;
   }
 
+  /** A connected console in a new session, with an observing client in the same session. */
+  async function observedConsole() {
+    const sessionId = newSessionId();
+    const observer = await observe(sessionId);
+    const page = await openConsole();
+    await connectPage(page, sessionId);
+    return { sessionId, observer, page };
+  }
+
   async function openConsole(url = server.url): Promise<Page> {
     const page = await browser.context.newPage();
     await page.goto(`${url}/`);
@@ -186,10 +195,7 @@ describe("test console in a real browser", function () {
   });
 
   it("streams an answer with a typing indicator, then a done mark, exactly as total_content", async () => {
-    const sessionId = newSessionId();
-    const observer = await observe(sessionId);
-    const page = await openConsole();
-    await connectPage(page, sessionId);
+    const { observer, page } = await observedConsole();
     const ended = waitForEvent<StreamEnd>(observer, "stream_end");
     const messageId = await ask(page, observer, "Tell me about streaming gateways and typewriters");
     await page.getByTestId("typing-indicator").waitFor({ state: "visible" });
@@ -207,10 +213,7 @@ describe("test console in a real browser", function () {
   });
 
   it("shows the agent's tool call inline", async () => {
-    const sessionId = newSessionId();
-    const observer = await observe(sessionId);
-    const page = await openConsole();
-    await connectPage(page, sessionId);
+    const { observer, page } = await observedConsole();
     const ended = waitForEvent<StreamEnd>(observer, "stream_end");
     const messageId = await ask(page, observer, "what is 12 * (3 + 4)?");
     const end = await ended;
@@ -223,10 +226,7 @@ describe("test console in a real browser", function () {
   });
 
   it("cancels a streaming answer", async () => {
-    const sessionId = newSessionId();
-    const observer = await observe(sessionId);
-    const page = await openConsole();
-    await connectPage(page, sessionId);
+    const { observer, page } = await observedConsole();
     const events = recordEvents(observer);
     const cancelled = waitForEvent<Cancelled>(observer, "cancelled");
     let finished = false;
@@ -265,10 +265,7 @@ describe("test console in a real browser", function () {
   });
 
   it("reconnects by itself after a dropped connection and completes the answer without repeats", async () => {
-    const sessionId = newSessionId();
-    const observer = await observe(sessionId);
-    const page = await openConsole();
-    await connectPage(page, sessionId);
+    const { sessionId, observer, page } = await observedConsole();
     const firstConnection = await page.getByTestId("connection-id").textContent();
     const ended = waitForEvent<StreamEnd>(observer, "stream_end");
     const messageId = await ask(
@@ -314,10 +311,7 @@ describe("test console in a real browser", function () {
   });
 
   it("labels each agent's turn in a discussion, sent from the raw JSON editor", async () => {
-    const sessionId = newSessionId();
-    const observer = await observe(sessionId);
-    const page = await openConsole();
-    await connectPage(page, sessionId);
+    const { observer, page } = await observedConsole();
     await page.getByTestId("handler-select").selectOption("start_conversation");
     await page.getByTestId("mode-json").click();
     const editor = page.getByTestId("json-editor");
