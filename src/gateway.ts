@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { RateLimiterMemory } from "rate-limiter-flexible";
 import { Server } from "socket.io";
 import { JwtAuthenticator } from "./auth/authenticate.js";
+import { isOriginAllowed } from "./auth/origin.js";
 import type { Config } from "./core/config.js";
 import { createLogger, type Logger } from "./core/logger.js";
 import { serverEvent } from "./core/protocol.js";
@@ -95,6 +96,21 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     pingTimeout: config.heartbeat.timeoutMs - config.heartbeat.intervalMs,
     maxHttpBufferSize: config.limits.maxFrameBytes,
     cors: { origin: config.corsOrigins === "*" ? "*" : config.corsOrigins },
+    // A transport that never sends CONNECT is closed this soon (Socket.IO's default is 45 s).
+    connectTimeout: config.limits.connectTimeoutMs,
+    allowRequest: (req, callback) => {
+      if (!isOriginAllowed(req.headers.origin, req.headers.host, config.corsOrigins)) {
+        callback("Origin not allowed: add it to CORS_ORIGINS", false);
+        return;
+      }
+      // Transports open but not admitted cost memory and a timer each: bounded, not per cap.
+      const pending = io.engine.clientsCount - io.of("/").sockets.size;
+      if (pending >= config.limits.maxPendingHandshakes) {
+        callback("Too many handshakes in progress; retry shortly", false);
+        return;
+      }
+      callback(null, true);
+    },
   });
   if (cluster) io.adapter(cluster.adapter);
   else if (options.adapter) io.adapter(options.adapter);
@@ -112,6 +128,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       state,
       handlers,
       apiKey: config.apiKey,
+      maxBodyBytes: config.limits.maxMessageBytes,
+      maxPayloadDepth: config.limits.maxPayloadDepth,
       notReadyReason: () => Promise.resolve(notReadyReason()),
     },
     options.publicDir ?? path.join(packageRoot, "public"),
@@ -133,7 +151,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const rateLimiter =
     cluster?.rateLimiter(config.limits.rateLimitPerSec) ??
     new RateLimiterMemory({ points: config.limits.rateLimitPerSec, duration: 1 });
-  const authenticator = config.jwtSecret ? new JwtAuthenticator(config.jwtSecret) : undefined;
+  const authenticator = config.jwtSecret
+    ? new JwtAuthenticator(config.jwtSecret, config.auth)
+    : undefined;
   io.use(
     createAdmission({ config, state, nodeId, authenticator, isAccepting: () => accepting, log }),
   );
@@ -188,6 +208,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
             reconnect: true,
           }),
         );
+        await flushAndClose(io, config.shutdownGraceMs);
         await io.close();
         await state.close();
         await cluster?.close();
@@ -196,4 +217,25 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       return closing;
     },
   };
+}
+
+/**
+ * Closes every transport once what was written to it has left: `io.close()`
+ * alone discards the write buffers, which dropped the last `stream_end` and
+ * `server_shutdown` of a client still streaming. A client that does not read
+ * is not waited for past `timeoutMs`.
+ */
+async function flushAndClose(io: Server, timeoutMs: number): Promise<void> {
+  const clients = new Set([...io.of("/").sockets.values()].map((socket) => socket.conn));
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+  const flushed = Promise.all(
+    [...clients].map((client) => {
+      const closed = new Promise<void>((resolve) => client.once("close", () => resolve()));
+      client.close();
+      return closed;
+    }),
+  );
+  await Promise.race([flushed, deadline]);
+  clearTimeout(timer);
 }

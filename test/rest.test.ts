@@ -21,6 +21,8 @@ describe("REST", () => {
   after(() => server.close());
 
   const get = (path: string, init?: RequestInit) => fetch(`${server.url}${path}`, init);
+  /** Per-connection detail is for the operator (docs/security.md). */
+  const asOperator = { headers: { authorization: `Bearer ${API_KEY}` } };
 
   it("answers /healthz and /readyz", async () => {
     expect(await (await get("/healthz")).json()).to.deep.equal({ status: "ok" });
@@ -29,11 +31,11 @@ describe("REST", () => {
     expect(await ready.json()).to.deep.equal({ status: "ready" });
   });
 
-  it("counts connections and messages in /ws/statistics, in the seed's shape", async () => {
+  it("counts connections and messages in /ws/statistics, in the agent-engine protocol's shape", async () => {
     const { socket, connected } = await connect(server.url);
     await request(socket, "ping", {});
     await request(socket, "ping", {});
-    const stats = (await (await get("/ws/statistics")).json()) as {
+    const stats = (await (await get("/ws/statistics", asOperator)).json()) as {
       active_connections: number;
       total_connections: number;
       total_messages: number;
@@ -54,17 +56,16 @@ describe("REST", () => {
   });
 
   it("describes a session's connections and its active run", async () => {
-    const missing = await get("/api/sessions/nobody-here");
+    const missing = await get("/api/sessions/nobody-here", asOperator);
     expect(missing.status).to.equal(404);
     expect(((await missing.json()) as { error: { code: string } }).error.code).to.equal(
       "not_found",
     );
 
     const { socket, connected } = await connect(server.url);
-    const idle = (await (await get(`/api/sessions/${connected.session_id}`)).json()) as Record<
-      string,
-      unknown
-    >;
+    const idle = (await (
+      await get(`/api/sessions/${connected.session_id}`, asOperator)
+    ).json()) as Record<string, unknown>;
     expect(idle).to.deep.include({
       session_id: connected.session_id,
       run_active: false,
@@ -75,10 +76,9 @@ describe("REST", () => {
     const started = nextEvent(socket, "stream_start");
     await request(socket, "message", { content: "Tell me a long story", message_id: "story-1" });
     await started;
-    const busy = (await (await get(`/api/sessions/${connected.session_id}`)).json()) as Record<
-      string,
-      unknown
-    >;
+    const busy = (await (
+      await get(`/api/sessions/${connected.session_id}`, asOperator)
+    ).json()) as Record<string, unknown>;
     expect(busy).to.deep.include({ run_active: true });
     expect(busy["active_run"]).to.include({
       message_id: "story-1",

@@ -373,6 +373,7 @@ describe("run failures", function () {
     const server = await startGateway({
       DEMO_TOKEN_DELAY_MS: "20",
       AGENT_CANCEL_ON_DISCONNECT: "true",
+      API_KEY: "streaming-test-api-key-0123",
     });
     const first = await connect(server.url);
     const { id } = await ask(first.socket, "Write a long story about mountains");
@@ -380,7 +381,9 @@ describe("run failures", function () {
     first.socket.disconnect();
     // Nobody is left in the session to see the cancel happen, so watch the run registry.
     await waitFor(async () => {
-      const res = await fetch(`${server.url}/api/sessions/${first.connected.session_id}`);
+      const res = await fetch(`${server.url}/api/sessions/${first.connected.session_id}`, {
+        headers: { authorization: "Bearer streaming-test-api-key-0123" },
+      });
       return res.status === 404;
     });
     const again = await connect(server.url, { session_id: first.connected.session_id });

@@ -480,17 +480,30 @@ async function refreshStatistics() {
     ui.stat.active.textContent = String(stats.active_connections);
     ui.stat.total.textContent = String(stats.total_connections);
     ui.stat.messages.textContent = String(stats.total_messages);
+    // Per-connection rows hold session ids, which only the operator may see (docs/security.md).
     ui.stat.connections.replaceChildren(
-      ...stats.connections.map((c) =>
-        h(
-          "tr",
-          { class: c.id === socket?.id ? "mine" : undefined },
-          h("td", { title: c.id }, shortId(c.id)),
-          h("td", { title: c.session_id }, shortId(c.session_id)),
-          h("td", {}, String(c.message_count)),
-          h("td", {}, `${Math.round(c.uptime)} s`),
-        ),
-      ),
+      ...(stats.connections_visible
+        ? stats.connections.map((c) =>
+            h(
+              "tr",
+              { class: c.id === socket?.id ? "mine" : undefined },
+              h("td", { title: c.id }, shortId(c.id)),
+              h("td", { title: c.session_id }, shortId(c.session_id)),
+              h("td", {}, String(c.message_count)),
+              h("td", {}, `${Math.round(c.uptime)} s`),
+            ),
+          )
+        : [
+            h(
+              "tr",
+              {},
+              h(
+                "td",
+                { colspan: "4" },
+                "Per-connection detail needs the API key (see docs/security.md)",
+              ),
+            ),
+          ]),
     );
     ui.stat.updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
     ui.stat.updated.dataset.ok = "true";

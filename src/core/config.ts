@@ -46,6 +46,15 @@ const EnvSchema = Type.Object({
   REDIS_URL: Type.Optional(Type.String({ pattern: "^rediss?://" })),
   CLUSTER_NODE_TTL_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 15 }),
   WORKERS: Type.Integer({ minimum: 1, default: 1 }),
+  // Security (docs/security.md)
+  WS_SESSION_IDS: Type.Union([Type.Literal("any"), Type.Literal("strong")], { default: "any" }),
+  WS_CONNECT_TIMEOUT: Type.Number({ exclusiveMinimum: 0, default: 5 }),
+  WS_MAX_PENDING_HANDSHAKES: Type.Integer({ minimum: 1, default: 1000 }),
+  WS_MAX_PAYLOAD_DEPTH: Type.Integer({ minimum: 1, default: 32 }),
+  AUTH_ALLOW_NO_EXP: Type.Boolean({ default: false }),
+  AUTH_MAX_TOKEN_BYTES: Type.Integer({ minimum: 256, default: 8192 }),
+  AGENT_MAX_RUNS: Type.Integer({ minimum: 1, default: 100 }),
+  AGENT_MAX_QUEUED_PER_USER: Type.Integer({ minimum: 1, default: 20 }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -66,9 +75,23 @@ export interface Config {
     maxFrameBytes: number;
     rateLimitPerSec: number;
     handlerTimeoutMs: number;
+    /** How long a transport may stay open without completing a Socket.IO CONNECT. */
+    connectTimeoutMs: number;
+    /** Transports open but not (yet) admitted, beyond which new handshakes are refused. */
+    maxPendingHandshakes: number;
+    /** Deepest nesting of objects and arrays in a payload or request body. */
+    maxPayloadDepth: number;
   };
   apiKey: string | undefined;
   jwtSecret: string | undefined;
+  auth: {
+    /** Tokens without `exp` are refused unless this is set. */
+    allowNoExp: boolean;
+    /** Longer tokens are refused before they are verified (bounds `sub` and `projects`). */
+    maxTokenBytes: number;
+  };
+  /** Which client-chosen session ids anonymous clients may use (src/socket/session-id.ts). */
+  sessionIdPolicy: "any" | "strong";
   /** `"*"` allows every origin; an empty list allows same-origin browsers only. */
   corsOrigins: string[] | "*";
   shutdownGraceMs: number;
@@ -85,6 +108,10 @@ export interface Config {
     /** Most runs waiting behind the current one in a session, under `enqueue`. */
     maxQueue: number;
     runTimeoutMs: number;
+    /** Runs executing at once on this node; more are refused with `busy`. */
+    maxRuns: number;
+    /** Runs (running or queued) one user, or one IP for anonymous clients, may have on this node. */
+    maxQueuedPerUser: number;
     /** Tokens produced within this window leave as one stream_chunk; 0 sends each token at once. */
     streamCoalesceMs: number;
   };
@@ -172,9 +199,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxFrameBytes: checked.WS_MAX_FRAME_BYTES,
       rateLimitPerSec: checked.WS_RATE_LIMIT_PER_SEC,
       handlerTimeoutMs: checked.WS_HANDLER_TIMEOUT * 1000,
+      connectTimeoutMs: checked.WS_CONNECT_TIMEOUT * 1000,
+      maxPendingHandshakes: checked.WS_MAX_PENDING_HANDSHAKES,
+      maxPayloadDepth: checked.WS_MAX_PAYLOAD_DEPTH,
     },
     apiKey: checked.API_KEY,
     jwtSecret: checked.AUTH_JWT_SECRET,
+    auth: { allowNoExp: checked.AUTH_ALLOW_NO_EXP, maxTokenBytes: checked.AUTH_MAX_TOKEN_BYTES },
+    sessionIdPolicy: checked.WS_SESSION_IDS,
     corsOrigins: origins.includes("*") ? "*" : origins,
     shutdownGraceMs: checked.SHUTDOWN_GRACE_SECONDS * 1000,
     agent: {
@@ -188,6 +220,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       multitask: checked.AGENT_MULTITASK,
       maxQueue: checked.AGENT_MAX_QUEUE,
       runTimeoutMs: checked.AGENT_RUN_TIMEOUT * 1000,
+      maxRuns: checked.AGENT_MAX_RUNS,
+      maxQueuedPerUser: checked.AGENT_MAX_QUEUED_PER_USER,
       streamCoalesceMs: checked.WS_STREAM_COALESCE_MS,
     },
     redisUrl: checked.REDIS_URL,

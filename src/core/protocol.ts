@@ -38,6 +38,8 @@ export interface ServerEventMap {
   progress_update: { data: Record<string, unknown>; project_id?: string; message_id?: string };
   agent_message: ProjectEventData;
   server_shutdown: { message: string; reconnect: boolean };
+  /** Sent just before the server closes a connection whose JWT has expired. */
+  token_expired: { message: string; expired_at: number };
 }
 
 /** Project pushes carry the project id plus whatever the sender put in `data`. */

@@ -25,7 +25,6 @@ export function createHttpApp(
     }),
   );
   app.use(cors({ origin: config.corsOrigins === "*" ? "*" : config.corsOrigins }));
-  app.use(express.json({ limit: config.limits.maxMessageBytes }));
   app.use(createRoutes(routeDeps));
   // The seed documents name the console test_websocket.html; both names serve the same page.
   app.get(["/test_websocket.html", "/static/test_websocket.html"], (_req, res) => {

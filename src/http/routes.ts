@@ -1,9 +1,10 @@
-import { timingSafeEqual } from "node:crypto";
-import { Router, type RequestHandler } from "express";
+import { createHash, timingSafeEqual } from "node:crypto";
+import express, { Router, type RequestHandler } from "express";
 import type { Server } from "socket.io";
 import { Type, type Static } from "@sinclair/typebox";
 import type { Ajv } from "ajv";
 import { GatewayError } from "../core/errors.js";
+import { exceedsDepth } from "../core/json-depth.js";
 import { PROJECT_EVENT_TYPES, projectRoom, serverEvent } from "../core/protocol.js";
 import { describeErrors } from "../core/validator.js";
 import type { HandlerRegistry } from "../registry/load-handlers.js";
@@ -15,6 +16,10 @@ export interface RouteDeps {
   state: GatewayState;
   handlers: HandlerRegistry;
   apiKey: string | undefined;
+  /** Largest request body, in bytes. */
+  maxBodyBytes: number;
+  /** Deepest nesting of objects and arrays a body may have. */
+  maxPayloadDepth: number;
   /** Why the gateway is not ready, or null when it is. */
   notReadyReason: () => Promise<string | null>;
 }
@@ -43,13 +48,25 @@ export function createRoutes(deps: RouteDeps): Router {
     else res.json({ status: "ready" });
   });
 
-  router.get("/ws/statistics", async (_req, res) => {
+  const apiKey = requireApiKey(deps.apiKey);
+
+  // Counts only: session ids are capabilities for anonymous clients, so the
+  // list of live connections is for holders of the API key.
+  router.get("/ws/statistics", async (req, res) => {
     const stats = await deps.state.connections.statistics();
-    const now = Date.now();
-    res.json({
+    const counts = {
       active_connections: stats.activeConnections,
       total_connections: stats.totalConnections,
       total_messages: stats.totalMessages,
+    };
+    if (!hasApiKey(deps.apiKey, req.get("authorization"))) {
+      res.json({ ...counts, connections_visible: false });
+      return;
+    }
+    const now = Date.now();
+    res.json({
+      ...counts,
+      connections_visible: true,
       connections: stats.connections.map((c) => ({
         id: c.id,
         session_id: c.sessionId,
@@ -61,8 +78,8 @@ export function createRoutes(deps: RouteDeps): Router {
     });
   });
 
-  router.get("/api/sessions/:session_id", async (req, res) => {
-    const sessionId = req.params.session_id;
+  router.get("/api/sessions/:session_id", apiKey, async (req, res) => {
+    const sessionId = String(req.params["session_id"]);
     const [connections, run] = await Promise.all([
       deps.state.connections.sessionConnections(sessionId),
       deps.state.runs.current(sessionId),
@@ -97,8 +114,16 @@ export function createRoutes(deps: RouteDeps): Router {
     });
   });
 
-  router.post("/api/projects/:project_id/events", requireApiKey(deps.apiKey), (req, res) => {
+  // The key is checked before the body is read: a stranger's body costs nothing.
+  const readBody = express.json({ limit: deps.maxBodyBytes });
+  router.post("/api/projects/:project_id/events", apiKey, readBody, (req, res) => {
     const body: unknown = req.body ?? {};
+    if (exceedsDepth(body, deps.maxPayloadDepth)) {
+      throw new GatewayError(
+        "invalid_payload",
+        `The body nests deeper than ${deps.maxPayloadDepth} levels`,
+      );
+    }
     if (!validateProjectEvent(body)) {
       throw new GatewayError(
         "invalid_payload",
@@ -117,13 +142,10 @@ export function createRoutes(deps: RouteDeps): Router {
 }
 
 function requireApiKey(apiKey: string | undefined): RequestHandler {
-  const expected = apiKey === undefined ? undefined : Buffer.from(apiKey);
   return (req, _res, next) => {
-    const header = req.get("authorization") ?? "";
-    const given = Buffer.from(header.startsWith("Bearer ") ? header.slice(7) : "");
-    if (!expected)
+    if (apiKey === undefined)
       throw new GatewayError("unauthorized", "This endpoint is disabled: API_KEY is not set");
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    if (!hasApiKey(apiKey, req.get("authorization"))) {
       throw new GatewayError(
         "unauthorized",
         "A valid API key is required: Authorization: Bearer <API_KEY>",
@@ -132,3 +154,14 @@ function requireApiKey(apiKey: string | undefined): RequestHandler {
     next();
   };
 }
+
+/**
+ * Both sides are hashed first, so the comparison takes the same time whatever
+ * the given key's length: no early return tells a prober how long the key is.
+ */
+function hasApiKey(apiKey: string | undefined, authorization: string | undefined): boolean {
+  if (apiKey === undefined || !authorization?.startsWith("Bearer ")) return false;
+  return timingSafeEqual(digest(authorization.slice(7)), digest(apiKey));
+}
+
+const digest = (value: string) => createHash("sha256").update(value).digest();

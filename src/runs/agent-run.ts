@@ -20,6 +20,8 @@ export type RunOutcome =
 export interface AgentRunOptions {
   /** WS_STREAM_COALESCE_MS: tokens within this window leave as one stream_chunk; 0 = each at once. */
   coalesceMs?: number;
+  /** The conversation's checkpointer thread; the session id when not given. */
+  threadId?: string;
 }
 
 export class AgentRun {
@@ -32,6 +34,7 @@ export class AgentRun {
   private pendingAgent = "";
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly coalesceMs: number;
+  private readonly threadId: string;
   /** How the run ends when it was stopped from outside; set once. */
   private stoppedAs: Exclude<RunOutcome, { status: "completed" }> | undefined;
   /** Discussion turns so far, for speaker changes and progress. */
@@ -46,10 +49,16 @@ export class AgentRun {
     options: AgentRunOptions = {},
   ) {
     this.coalesceMs = options.coalesceMs ?? 0;
+    this.threadId = options.threadId ?? sessionId;
   }
 
   get partialContent(): string {
     return this.content;
+  }
+
+  /** The seq of the last chunk published (0 before the first). */
+  get lastSeq(): number {
+    return this.seq;
   }
 
   get stopped(): boolean {
@@ -187,7 +196,7 @@ export class AgentRun {
       case "query":
         return runtime.chatGraph.streamEvents(
           { messages: [new HumanMessage(request.content)] },
-          { ...options, configurable: { thread_id: this.sessionId } },
+          { ...options, configurable: { thread_id: this.threadId } },
         );
       case "discussion":
         this.turns = {

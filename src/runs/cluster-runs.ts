@@ -3,7 +3,7 @@ import type { Config } from "../core/config.js";
 import { GatewayError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { RunRegistry } from "../state/types.js";
-import type { RunManager } from "./run-manager.js";
+import type { RunManager, Submitter } from "./run-manager.js";
 import type { RunRequest, SubmittedRun } from "./run-request.js";
 
 /** The server-side event a node sends its peers to cancel a run it does not hold. */
@@ -52,13 +52,18 @@ export class ClusterRuns {
     });
   }
 
-  async submit(sessionId: string, request: RunRequest, messageId?: string): Promise<SubmittedRun> {
+  async submit(
+    submitter: Submitter,
+    request: RunRequest,
+    messageId?: string,
+  ): Promise<SubmittedRun> {
     const { registry, runs, nodeId, config } = this.deps;
+    const { sessionId } = submitter;
     // With Redis down the policy holds per node only: local clients are still served.
     const current = this.deps.clustered
       ? await registry.current(sessionId).catch(() => null)
       : null;
-    if (!current || current.nodeId === nodeId) return runs.submit(sessionId, request, messageId);
+    if (!current || current.nodeId === nodeId) return runs.submit(submitter, request, messageId);
     switch (config.agent.multitask) {
       case "reject":
         throw new GatewayError(
@@ -77,7 +82,7 @@ export class ClusterRuns {
         break;
     }
     // RunManager waits for the session's claim before starting it.
-    const submitted = runs.submit(sessionId, request, messageId);
+    const submitted = runs.submit(submitter, request, messageId);
     return { ...submitted, queue_position: Math.max(1, submitted.queue_position) };
   }
 

@@ -16,6 +16,20 @@ export const catchUpRoom = (stream: StreamRef): string => `catch-up:${streamKey(
 /** How long a socket stays out of a stream's live broadcast after its own copy ended. */
 const CATCH_UP_LINGER_MS = 10_000;
 
+/** Whose run it is: the session it streams to, and who its quota is charged to. */
+export interface Submitter {
+  sessionId: string;
+  principal: string;
+  /** The checkpointer thread holding the session's conversation (src/auth/principal.ts). */
+  threadId: string;
+}
+
+/** One socket's follower of one stream, and the last seq it delivered. */
+interface Following {
+  stop: AbortController;
+  lastSeq: number;
+}
+
 interface SessionRuns {
   current: AgentRun | undefined;
   queue: AgentRun[];
@@ -37,11 +51,33 @@ interface RunManagerDeps {
 export class RunManager {
   private readonly sessions = new Map<string, SessionRuns>();
   private readonly settled = new Set<() => void>();
+  /** Each socket's one follower per stream, and the last seq it delivered. */
+  private readonly followed = new WeakMap<Socket, Map<string, Following>>();
+  /** Runs running or queued on this node, per principal (AGENT_MAX_QUEUED_PER_USER). */
+  private readonly perPrincipal = new Map<string, number>();
+  private readonly principals = new WeakMap<AgentRun, string>();
 
   constructor(private readonly deps: RunManagerDeps) {}
 
-  submit(sessionId: string, request: RunRequest, messageId: string = randomUUID()): SubmittedRun {
-    const { multitask, maxQueue } = this.deps.config.agent;
+  submit(
+    { sessionId, principal, threadId }: Submitter,
+    request: RunRequest,
+    messageId: string = randomUUID(),
+  ): SubmittedRun {
+    const { multitask, maxQueue, maxRuns, maxQueuedPerUser } = this.deps.config.agent;
+    // A session already here runs one at a time; a new one is a new concurrent run.
+    if (!this.sessions.has(sessionId) && this.sessions.size >= maxRuns) {
+      throw new GatewayError("busy", `This server is already running ${maxRuns} agent runs`, {
+        limit: maxRuns,
+      });
+    }
+    if ((this.perPrincipal.get(principal) ?? 0) >= maxQueuedPerUser) {
+      throw new GatewayError(
+        "busy",
+        `You already have ${maxQueuedPerUser} agent runs running or waiting on this server`,
+        { limit: maxQueuedPerUser },
+      );
+    }
     const runs = this.session(sessionId);
     if (
       runs.current?.messageId === messageId ||
@@ -54,8 +90,10 @@ export class RunManager {
     }
     const run = new AgentRun(messageId, sessionId, request, {
       coalesceMs: this.deps.config.agent.streamCoalesceMs,
+      threadId,
     });
     if (!runs.current) {
+      this.charge(run, principal);
       runs.current = run;
       void this.execute(runs, run);
       return { message_id: messageId, queue_position: 0 };
@@ -73,6 +111,7 @@ export class RunManager {
         for (const queued of runs.queue.splice(0))
           this.announceCancelled(queued, "interrupted by a newer message");
         runs.current.cancel("interrupted by a newer message");
+        this.charge(run, principal);
         runs.queue.push(run);
         return { message_id: messageId, queue_position: 1 };
       case "enqueue":
@@ -82,6 +121,7 @@ export class RunManager {
             `Session ${sessionId} already has ${maxQueue} messages waiting`,
           );
         }
+        this.charge(run, principal);
         runs.queue.push(run);
         return { message_id: messageId, queue_position: runs.queue.length };
     }
@@ -138,34 +178,67 @@ export class RunManager {
     }
   }
 
-  /** Replays the stream after `afterSeq` to this socket alone; it then follows the stream live. */
+  /**
+   * Replays the stream after `afterSeq` to this socket alone; it then follows
+   * the stream live. A socket has one follower per stream: a later resume
+   * replaces the earlier one and starts where that one had got to, so no
+   * number of resumes makes a connection receive a chunk twice.
+   */
   async resume(
     socket: Socket,
     stream: StreamRef,
     afterSeq: number,
-    signal: AbortSignal,
+    closed: AbortSignal,
   ): Promise<void> {
+    const key = streamKey(stream);
+    let followed = this.followed.get(socket);
+    if (!followed) this.followed.set(socket, (followed = new Map<string, Following>()));
+    const previous = followed.get(key);
+    previous?.stop.abort();
     const room = catchUpRoom(stream);
+    const mine: Following = {
+      stop: new AbortController(),
+      lastSeq: Math.max(afterSeq, previous?.lastSeq ?? 0, this.sentLive(socket, stream, room)),
+    };
+    followed.set(key, mine);
     // Leave the live broadcast first: from here on this socket's copy of the stream comes from the history.
     void socket.join(room);
     const follower = await this.deps.state.streams.follow(
       stream,
-      afterSeq,
-      (event) => socket.emit(event.type, event.payload),
-      signal,
+      mine.lastSeq,
+      (event) => {
+        if (mine.stop.signal.aborted) return; // a store still replaying after its replacement
+        if (event.payload.seq !== undefined) mine.lastSeq = event.payload.seq;
+        socket.emit(event.type, event.payload);
+      },
+      AbortSignal.any([closed, mine.stop.signal]),
     );
     if (!follower) {
+      followed.delete(key);
       void socket.leave(room);
       throw new GatewayError(
         "stream_expired",
         `Stream ${stream.messageId} is unknown in this session or its history has expired`,
       );
     }
-    // Not at once: in a cluster the history can run ahead of the live broadcast, whose
-    // last events may still be on their way through the adapter to this node.
-    void follower.done.then(() =>
-      setTimeout(() => void socket.leave(room), CATCH_UP_LINGER_MS).unref(),
-    );
+    void follower.done.then((how) => {
+      if (followed.get(key) === mine) followed.delete(key);
+      // Aborted: replaced by a newer resume, which owns the room now, or the
+      // connection closed. Ended: not at once, since in a cluster the history can run
+      // ahead of the live broadcast, whose last events may still be on their way.
+      if (how === "ended") setTimeout(() => void socket.leave(room), CATCH_UP_LINGER_MS).unref();
+    });
+  }
+
+  /**
+   * The chunks a socket on the live broadcast already has of a run on this
+   * node: everything published so far. (A run on another node is not known
+   * here; its followers start where the client says.)
+   */
+  private sentLive(socket: Socket, stream: StreamRef, room: string): number {
+    if (socket.rooms.has(room)) return 0;
+    const current = this.sessions.get(stream.sessionId)?.current;
+    return current?.messageId === stream.messageId ? current.lastSeq : 0;
   }
 
   activeRuns(): number {
@@ -295,7 +368,23 @@ export class RunManager {
     }
   }
 
+  private charge(run: AgentRun, principal: string): void {
+    this.principals.set(run, principal);
+    this.perPrincipal.set(principal, (this.perPrincipal.get(principal) ?? 0) + 1);
+  }
+
+  /** Every run leaves once: when it finishes, or when it is cancelled before it started. */
+  private refund(run: AgentRun): void {
+    const principal = this.principals.get(run);
+    if (principal === undefined) return;
+    this.principals.delete(run);
+    const left = (this.perPrincipal.get(principal) ?? 1) - 1;
+    if (left > 0) this.perPrincipal.set(principal, left);
+    else this.perPrincipal.delete(principal);
+  }
+
   private next(runs: SessionRuns, finished: AgentRun): void {
+    this.refund(finished);
     if (runs.current !== finished) return;
     runs.current = runs.queue.shift();
     if (runs.current) void this.execute(runs, runs.current);
@@ -316,6 +405,7 @@ export class RunManager {
 
   /** A queued run that never started still gets its `cancelled`, so its sender is not left waiting. */
   private announceCancelled(run: AgentRun, reason: string): void {
+    this.refund(run);
     this.deps.io
       .to(sessionRoom(run.sessionId))
       .emit(

@@ -4,9 +4,9 @@ import type { Config } from "../core/config.js";
 import { GatewayError, toGatewayError, toWireError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { GatewayState } from "../state/types.js";
+import { principalOf } from "../auth/principal.js";
 import type { ConnectionData } from "./connection-data.js";
-
-const SESSION_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+import { readSessionId } from "./session-id.js";
 
 interface AdmissionDeps {
   config: Config;
@@ -28,14 +28,22 @@ export function createAdmission(deps: AdmissionDeps) {
     maxConnectionsPerSession: deps.config.limits.maxConnectionsPerSession,
   };
   const admit = async (socket: Socket, next: (err?: Error) => void): Promise<void> => {
+    // Registered before the first await: the client may vanish at any moment
+    // below, and a place it took must still be given back.
+    const slot = guardSlot(socket, () => deps.state.connections.release(socket.id));
     try {
       if (!deps.isAccepting()) throw new GatewayError("shutting_down");
       const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
       const user = deps.authenticator
         ? await deps.authenticator.verify(auth["token"] ?? bearerToken(socket))
         : null;
-      const sessionId = readSessionId(auth["session_id"]);
+      // With JWT a session is guarded by its owner; without, its id is the only key.
+      const sessionId = readSessionId(
+        auth["session_id"],
+        deps.authenticator ? "any" : deps.config.sessionIdPolicy,
+      );
       const connectedAt = Date.now();
+      if (slot.gone) return; // nothing taken yet: nothing to give back
       const result = await deps.state.connections
         .admit(
           { id: socket.id, sessionId, userId: user?.id ?? null, nodeId: deps.nodeId, connectedAt },
@@ -50,20 +58,21 @@ export function createAdmission(deps: AdmissionDeps) {
           );
         });
       if (!result.admitted) throw refusal(result.reason, sessionId, deps.config);
+      if (slot.taken()) return; // the client left while we waited: released already
       // Looked up now so the socket joins the run's catch-up room before it is told `connected`.
       const run = await deps.state.runs.current(sessionId).catch(() => null);
       const data: ConnectionData = {
         sessionId,
         user,
+        principal: principalOf(user, socket.handshake.address),
         connectedAt,
+        releaseSlot: slot.release,
         ...(run ? { currentRun: run.messageId } : {}),
       };
       socket.data = data;
-      // A handshake can be dropped after admission without ever reaching
-      // "connection"; the engine's close still fires, so the place is freed.
-      socket.conn.once("close", () => void deps.state.connections.release(socket.id));
       next();
     } catch (error) {
+      void slot.release();
       const gatewayError = toGatewayError(error);
       if (gatewayError.code === "internal_error") deps.log.error("admission failed", { error });
       const refused = new Error(gatewayError.message) as Error & { data: unknown };
@@ -74,20 +83,49 @@ export function createAdmission(deps: AdmissionDeps) {
   return (socket: Socket, next: (err?: Error) => void): void => void admit(socket, next);
 }
 
+interface SlotGuard {
+  /** True once the client's transport has closed. */
+  readonly gone: boolean;
+  /** Records that the place was taken; returns true (and releases it) if the client is gone already. */
+  taken(): boolean;
+  /** Gives the place back at most once, however many paths ask. */
+  readonly release: () => Promise<void>;
+}
+
+/**
+ * The one owner of a handshake's place under the caps. It is given back exactly
+ * once: when the transport closes (even mid-admission, when Socket.IO drops
+ * the half-made socket without a `disconnect`), on a refusal, or on disconnect.
+ */
+function guardSlot(socket: Socket, release: () => Promise<void>): SlotGuard {
+  let taken = false;
+  let gone = socket.conn.readyState !== "open";
+  let released: Promise<void> | undefined;
+  const releaseOnce = (): Promise<void> => {
+    if (!taken) return Promise.resolve();
+    released ??= release();
+    return released;
+  };
+  socket.conn.once("close", () => {
+    gone = true;
+    void releaseOnce();
+  });
+  return {
+    get gone() {
+      return gone;
+    },
+    taken() {
+      taken = true;
+      if (gone) void releaseOnce();
+      return gone;
+    },
+    release: releaseOnce,
+  };
+}
+
 function bearerToken(socket: Socket): string | undefined {
   const header = socket.handshake.headers.authorization;
   return header?.startsWith("Bearer ") ? header.slice(7) : undefined;
-}
-
-function readSessionId(value: unknown): string {
-  if (value === undefined || value === null || value === "") return crypto.randomUUID();
-  if (typeof value !== "string" || !SESSION_ID.test(value)) {
-    throw new GatewayError(
-      "invalid_session_id",
-      "session_id must be 1-128 characters of A-Z a-z 0-9 _ . : -",
-    );
-  }
-  return value;
 }
 
 function refusal(

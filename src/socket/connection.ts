@@ -1,5 +1,6 @@
 import type { Server, Socket } from "socket.io";
 import { canJoinProject } from "../auth/authenticate.js";
+import { conversationThreadOf } from "../auth/principal.js";
 import type { Config } from "../core/config.js";
 import { GatewayError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
@@ -30,8 +31,9 @@ interface ConnectionDeps {
 
 /** Builds the one handler context a connection keeps for its whole life, and its clean-up. */
 export function openConnection(socket: Socket, deps: ConnectionDeps): HandlerContext {
-  const { sessionId, user, currentRun } = socket.data as ConnectionData;
+  const { sessionId, user, principal, currentRun, releaseSlot } = socket.data as ConnectionData;
   const connectionId = socket.id;
+  const threadId = conversationThreadOf(sessionId, user);
   const closed = new AbortController();
   const log = deps.log.child({ connection_id: connectionId, session_id: sessionId });
   const toSession = deps.io.to(sessionRoom(sessionId));
@@ -70,22 +72,32 @@ export function openConnection(socket: Socket, deps: ConnectionDeps): HandlerCon
     tools: deps.tools,
     runs: {
       vendor: deps.vendor,
-      submit: (request, messageId) => deps.clusterRuns.submit(sessionId, request, messageId),
+      submit: (request, messageId) =>
+        deps.clusterRuns.submit({ sessionId, principal, threadId }, request, messageId),
       cancel: (messageId) => deps.clusterRuns.cancel(sessionId, messageId),
       resume: (messageId, afterSeq) =>
         deps.runs.resume(socket, { sessionId, messageId }, afterSeq, closed.signal),
     },
   };
 
+  const expiresAt = user?.expiresAt;
+  if (expiresAt !== undefined) {
+    // Told first, so a client knows to fetch a fresh token before it reconnects.
+    closeWhenExpired(expiresAt, closed.signal, () => {
+      log.info("token expired: disconnecting");
+      emit("token_expired", {
+        message: "Your token has expired: reconnect with a fresh one",
+        expired_at: expiresAt / 1000,
+      });
+      socket.disconnect(true);
+    });
+  }
   deps.runs.onConnection(socket, sessionId, currentRun);
   void socket.join(sessionRoom(sessionId));
   socket.once("disconnect", (reason) => {
     closed.abort(new Error("The connection closed"));
     log.info("disconnected", { reason });
-    void Promise.all([
-      deps.state.connections.release(connectionId),
-      deps.state.projects.leaveAll(connectionId),
-    ])
+    void Promise.all([releaseSlot(), deps.state.projects.leaveAll(connectionId)])
       .then(() => deps.runs.onSessionLeft(sessionId))
       .catch((error: unknown) => log.error("clean-up after disconnect failed", { error }));
   });
@@ -100,4 +112,19 @@ export function openConnection(socket: Socket, deps: ConnectionDeps): HandlerCon
     },
   });
   return ctx;
+}
+
+/** setTimeout's longest delay; a later expiry re-arms on the way. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function closeWhenExpired(expiresAt: number, closed: AbortSignal, expire: () => void): void {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    const delay = expiresAt - Date.now();
+    if (delay <= 0) return expire();
+    timer = setTimeout(arm, Math.min(delay, MAX_TIMER_MS));
+    timer.unref();
+  };
+  closed.addEventListener("abort", () => clearTimeout(timer), { once: true });
+  arm();
 }
