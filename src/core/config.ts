@@ -46,6 +46,14 @@ const EnvSchema = Type.Object({
   REDIS_URL: Type.Optional(Type.String({ pattern: "^rediss?://" })),
   CLUSTER_NODE_TTL_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 15 }),
   WORKERS: Type.Integer({ minimum: 1, default: 1 }),
+  // Shared state: session owners, Redis outages, stream history.
+  AGENT_THREAD_TTL: Type.Number({ exclusiveMinimum: 0, default: 86400 }),
+  WS_MAX_SESSIONS: Type.Integer({ minimum: 1, default: 100000 }),
+  CLUSTER_ADMISSION_ON_REDIS_DOWN: Type.Union([Type.Literal("refuse"), Type.Literal("local")], {
+    default: "refuse",
+  }),
+  CLUSTER_OUTAGE_BUFFER_EVENTS: Type.Integer({ minimum: 0, default: 10000 }),
+  AGENT_STREAM_MAX_EVENTS: Type.Integer({ minimum: 1, default: 10000 }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -66,6 +74,10 @@ export interface Config {
     maxFrameBytes: number;
     rateLimitPerSec: number;
     handlerTimeoutMs: number;
+    /** Sessions whose owner is remembered at once, per store (cluster-wide with Redis). */
+    maxSessions: number;
+    /** How long a session remembers its owner after its last admission or release. */
+    sessionOwnerTtlMs: number;
   };
   apiKey: string | undefined;
   jwtSecret: string | undefined;
@@ -87,6 +99,10 @@ export interface Config {
     runTimeoutMs: number;
     /** Tokens produced within this window leave as one stream_chunk; 0 sends each token at once. */
     streamCoalesceMs: number;
+    /** How long an idle conversation is kept. */
+    threadTtlMs: number;
+    /** Events kept per stream history; older chunks are dropped first. */
+    streamMaxEvents: number;
   };
   /** Set: the node joins a cluster through Redis. Unset: everything stays in memory. */
   redisUrl: string | undefined;
@@ -94,6 +110,10 @@ export interface Config {
   clusterNodeTtlMs: number;
   /** Worker processes behind this one port (src/cluster/workers.ts). */
   workers: number;
+  /** `local`: while Redis is unreachable, admit under this node's own caps. */
+  admissionOnRedisDown: "refuse" | "local";
+  /** Stream writes kept per node while Redis is down, written when it returns. */
+  outageBufferEvents: number;
 }
 
 export class ConfigError extends Error {
@@ -151,6 +171,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const production = checked.NODE_ENV === "production";
+  const threadTtlMs = checked.AGENT_THREAD_TTL * 1000;
+  const runTimeoutMs = checked.AGENT_RUN_TIMEOUT * 1000;
+  const streamRetentionMs = checked.AGENT_STREAM_RETENTION * 1000;
   const origins = checked.CORS_ORIGINS.split(",")
     .map((o) => o.trim())
     .filter(Boolean);
@@ -172,6 +195,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxFrameBytes: checked.WS_MAX_FRAME_BYTES,
       rateLimitPerSec: checked.WS_RATE_LIMIT_PER_SEC,
       handlerTimeoutMs: checked.WS_HANDLER_TIMEOUT * 1000,
+      maxSessions: checked.WS_MAX_SESSIONS,
+      // A stream or a conversation must never outlive its owner record: once
+      // the owner is forgotten, anyone may claim the session id and would
+      // inherit whatever history is still stored under it.
+      sessionOwnerTtlMs: Math.max(threadTtlMs, runTimeoutMs + streamRetentionMs),
     },
     apiKey: checked.API_KEY,
     jwtSecret: checked.AUTH_JWT_SECRET,
@@ -183,15 +211,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       openaiApiKey: checked.OPENAI_API_KEY,
       openaiBaseUrl: checked.OPENAI_BASE_URL,
       checkpointDatabaseUrl: checked.CHECKPOINT_DATABASE_URL,
-      streamRetentionMs: checked.AGENT_STREAM_RETENTION * 1000,
+      streamRetentionMs,
       cancelOnDisconnect: checked.AGENT_CANCEL_ON_DISCONNECT,
       multitask: checked.AGENT_MULTITASK,
       maxQueue: checked.AGENT_MAX_QUEUE,
-      runTimeoutMs: checked.AGENT_RUN_TIMEOUT * 1000,
+      runTimeoutMs,
       streamCoalesceMs: checked.WS_STREAM_COALESCE_MS,
+      threadTtlMs,
+      streamMaxEvents: checked.AGENT_STREAM_MAX_EVENTS,
     },
     redisUrl: checked.REDIS_URL,
     clusterNodeTtlMs: checked.CLUSTER_NODE_TTL_SECONDS * 1000,
     workers: checked.WORKERS,
+    admissionOnRedisDown: checked.CLUSTER_ADMISSION_ON_REDIS_DOWN,
+    outageBufferEvents: checked.CLUSTER_OUTAGE_BUFFER_EVENTS,
   };
 }
