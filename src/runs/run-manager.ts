@@ -138,13 +138,16 @@ export class RunManager {
     }
   }
 
-  /** Replays the stream after `afterSeq` to this socket alone; it then follows the stream live. */
+  /**
+   * Replays the stream after `afterSeq` to this socket alone; it then follows the stream live.
+   * `trimmedBefore`: the history cap dropped chunks the client asked for; the first seq still stored.
+   */
   async resume(
     socket: Socket,
     stream: StreamRef,
     afterSeq: number,
     signal: AbortSignal,
-  ): Promise<void> {
+  ): Promise<{ trimmedBefore?: number }> {
     const room = catchUpRoom(stream);
     // Leave the live broadcast first: from here on this socket's copy of the stream comes from the history.
     void socket.join(room);
@@ -166,6 +169,7 @@ export class RunManager {
     void follower.done.then(() =>
       setTimeout(() => void socket.leave(room), CATCH_UP_LINGER_MS).unref(),
     );
+    return follower.trimmedBefore === undefined ? {} : { trimmedBefore: follower.trimmedBefore };
   }
 
   activeRuns(): number {
