@@ -219,6 +219,46 @@ describe("cluster of two gateways over Redis", () => {
     }
   });
 
+  it("admits under its own caps while Redis is down with CLUSTER_ADMISSION_ON_REDIS_DOWN=local, and reconciles", async () => {
+    const quiet = createLogger({ level: "error", format: "json" });
+    quiet.silent = true;
+    const c = await startGateway(
+      {
+        REDIS_URL: redis.url,
+        API_KEY,
+        CLUSTER_ADMISSION_ON_REDIS_DOWN: "local",
+        WS_MAX_CONNECTIONS: "2",
+      },
+      { log: quiet },
+    );
+    try {
+      await redis.stop();
+      await readiness(c.url, 503);
+      const during = await open(c, { session_id: "outage-session" });
+      await open(c);
+      // This node's own cap holds during the outage.
+      expect((await refusal(c.url)).code).to.equal("server_full");
+      expect((await refusal(a.url)).code).to.equal("unavailable");
+
+      await redis.restart();
+      await readiness(c.url, 200);
+      // The connection admitted alone is known to the whole cluster again, its owner with it.
+      const listed = async () => {
+        const stats = await a.gateway.state.connections.statistics();
+        return stats.connections.some((conn) => conn.id === during.socket.id);
+      };
+      const deadline = Date.now() + 5000;
+      while (!(await listed())) {
+        expect(Date.now(), "the outage connection listed on node A").to.be.below(deadline);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      for (const socket of sockets.splice(0)) socket.close();
+      await c.close();
+      await redis.restart();
+    }
+  });
+
   it("fails to start with a clear error when Redis does not answer", async () => {
     const config = loadConfig({ REDIS_URL: "redis://127.0.0.1:1", LOG_LEVEL: "error" });
     const log = createLogger({ level: "error", format: "json" });
