@@ -82,7 +82,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           throw error;
         })
       : undefined;
-  const state = options.state ?? cluster?.state ?? createMemoryState();
+  const state =
+    options.state ??
+    cluster?.state ??
+    createMemoryState({ streamMaxEvents: config.agent.streamMaxEvents });
   let accepting = false;
   let closing: Promise<void> | undefined;
 

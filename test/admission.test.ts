@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { SignJWT } from "jose";
-import { connect, refusal, request, startGateway } from "./support/gateway.js";
+import { connect, refusal, request, startGateway, type RunningGateway } from "./support/gateway.js";
+import { startRedisServer } from "./support/redis-server.js";
 
 const SECRET = "a-test-secret-that-is-long-enough-for-hs256";
 
@@ -123,6 +124,83 @@ describe("admission", () => {
     });
   });
 });
+
+describe("session ownership outlives the connections", () => {
+  const as = async (user: string) => ({ token: await token({ sub: user }) });
+
+  it("refuses WS_MAX_SESSIONS + 1 new sessions with too_many_sessions, and admits the known ones", async () => {
+    const server = await startGateway({ WS_MAX_SESSIONS: "2" });
+    try {
+      const first = await connect(server.url);
+      const second = await connect(server.url);
+      first.socket.close();
+      second.socket.close();
+      await gone(server);
+      expect(await refusal(server.url, { session_id: "a-third-one" })).to.deep.equal({
+        code: "too_many_sessions",
+        message: "The server already remembers 2 sessions; reuse one of yours or retry later",
+      });
+      expect(await refusal(server.url)).to.include({ code: "too_many_sessions" });
+      const back = await connect(server.url, { session_id: first.connected.session_id });
+      back.socket.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  describe("two JWT users contend for one session id across a disconnect", () => {
+    it("on one gateway: Bob is forbidden once Alice has left, and Alice gets back in", async () => {
+      const server = await startGateway({ AUTH_JWT_SECRET: SECRET });
+      try {
+        await contend(server, server);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("over two gateways sharing a private Redis", async () => {
+      const redis = await startRedisServer();
+      const gateways: RunningGateway[] = [];
+      try {
+        const env = { AUTH_JWT_SECRET: SECRET, REDIS_URL: redis.url };
+        gateways.push(await startGateway(env), await startGateway(env));
+        const [a, b] = gateways as [RunningGateway, RunningGateway];
+        await contend(a, b);
+      } finally {
+        await Promise.all(gateways.map((g) => g.close()));
+        await redis.stop();
+      }
+    });
+  });
+
+  /** Alice opens a session on `first` and leaves; Bob tries it on `second`. */
+  async function contend(first: RunningGateway, second: RunningGateway) {
+    const alice = await connect(first.url, await as("alice"));
+    const sessionId = alice.connected.session_id;
+    alice.socket.close();
+    await gone(first);
+    await gone(second);
+    expect(
+      await refusal(second.url, { session_id: sessionId, ...(await as("bob")) }),
+    ).to.deep.equal({ code: "forbidden", message: `Session ${sessionId} belongs to another user` });
+    // Bob's refusal took nothing: Alice gets her session back on either node.
+    for (const server of [second, first]) {
+      const back = await connect(server.url, { session_id: sessionId, ...(await as("alice")) });
+      expect(back.connected.session_id).to.equal(sessionId);
+      back.socket.close();
+      await gone(server);
+    }
+  }
+});
+
+/** Resolves once the gateway's state counts no connection: every close was seen. */
+async function gone(server: RunningGateway) {
+  const deadline = Date.now() + 5000;
+  while ((await server.gateway.state.connections.statistics()).activeConnections > 0) {
+    if (Date.now() > deadline) throw new Error("connections still counted after 5 s");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 /** The released place is freed when the server sees the close; retry until then. */
 async function waitForAdmission(url: string, sessionId: string) {

@@ -7,8 +7,10 @@ import path from "node:path";
 import { expect } from "chai";
 import type { Socket as ClientSocket } from "socket.io-client";
 import {
+  asOperator,
   connect,
   nextEvent,
+  OPERATOR_KEY,
   request,
   startGateway,
   type RunningGateway,
@@ -64,7 +66,12 @@ describe("two gateways behind nginx (deploy/nginx.conf)", function () {
       );
     }
     redis = await startRedisServer();
-    const env = { REDIS_URL: redis.url, DEMO_TOKEN_DELAY_MS: "5", SHUTDOWN_GRACE_SECONDS: "1" };
+    const env = {
+      REDIS_URL: redis.url,
+      DEMO_TOKEN_DELAY_MS: "5",
+      SHUTDOWN_GRACE_SECONDS: "1",
+      API_KEY: OPERATOR_KEY,
+    };
     gateways.push(...(await Promise.all([startGateway(env), startGateway(env)])));
     dir = await mkdtemp(path.join(tmpdir(), "gw-nginx-"));
     // nginx's workers drop root privileges and must still reach their temp directories.
@@ -151,7 +158,7 @@ describe("two gateways behind nginx (deploy/nginx.conf)", function () {
     );
     sockets.push(socket);
     const stats = async () =>
-      (await (await fetch(`${url}/ws/statistics`)).json()) as {
+      (await (await fetch(`${url}/ws/statistics`, asOperator)).json()) as {
         connections: Array<{ id: string; node_id: string }>;
       };
     const nodeOf = async (id: string) =>

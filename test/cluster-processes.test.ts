@@ -1,7 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import type { Socket as ClientSocket } from "socket.io-client";
-import { connect, nextEvent, refusal, request } from "./support/gateway.js";
+import {
+  asOperator,
+  connect,
+  nextEvent,
+  OPERATOR_KEY,
+  refusal,
+  request,
+} from "./support/gateway.js";
 import { spawnGateway, type GatewayProcess } from "./support/process.js";
 import { startRedisServer, type PrivateRedis } from "./support/redis-server.js";
 import { collectStream, expectContiguous, type Chunk } from "./support/streams.js";
@@ -14,7 +21,7 @@ interface Statistics {
 }
 
 async function statistics(url: string): Promise<Statistics> {
-  return (await (await fetch(`${url}/ws/statistics`)).json()) as Statistics;
+  return (await (await fetch(`${url}/ws/statistics`, asOperator)).json()) as Statistics;
 }
 
 /** Rejects if the promise has not settled in time, naming what was awaited. */
@@ -37,6 +44,7 @@ describe("cluster nodes as real processes", function () {
   async function node(env: Record<string, string> = {}) {
     const started = await spawnGateway({
       REDIS_URL: redis.url,
+      API_KEY: OPERATOR_KEY,
       CLUSTER_NODE_TTL_SECONDS: "1",
       DEMO_TOKEN_DELAY_MS: "20",
       ...env,

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import type { Socket as ClientSocket } from "socket.io-client";
-import { connect, request } from "./support/gateway.js";
+import { asOperator, connect, OPERATOR_KEY, request } from "./support/gateway.js";
 import { spawnGateway, type GatewayProcess } from "./support/process.js";
 import { startRedisServer, type PrivateRedis } from "./support/redis-server.js";
 import { collectStream, expectContiguous, type StreamOutcome } from "./support/streams.js";
@@ -28,7 +28,7 @@ describe("WORKERS=2 behind one port", function () {
 
   /** Which worker (node id) holds each connection, as the shared statistics say. */
   async function workerOf(url: string, connectionId: string): Promise<string | undefined> {
-    const stats = (await (await fetch(`${url}/ws/statistics`)).json()) as Statistics;
+    const stats = (await (await fetch(`${url}/ws/statistics`, asOperator)).json()) as Statistics;
     return stats.connections.find((c) => c.id === connectionId)?.node_id;
   }
 
@@ -61,7 +61,12 @@ describe("WORKERS=2 behind one port", function () {
 
   it("shares one stream between a session's clients on two workers, over polling and WebSocket, and stops cleanly", async () => {
     redis = await startRedisServer();
-    gateway = await spawnGateway({ REDIS_URL: redis.url, WORKERS: "2", DEMO_TOKEN_DELAY_MS: "5" });
+    gateway = await spawnGateway({
+      REDIS_URL: redis.url,
+      WORKERS: "2",
+      DEMO_TOKEN_DELAY_MS: "5",
+      API_KEY: OPERATOR_KEY,
+    });
     const { url } = gateway;
     const { first, second } = await splitSession(url);
 
@@ -91,7 +96,7 @@ describe("WORKERS=2 behind one port", function () {
   });
 
   it("relays a session's stream between workers without Redis, through the cluster adapter", async () => {
-    gateway = await spawnGateway({ WORKERS: "2", DEMO_TOKEN_DELAY_MS: "5" });
+    gateway = await spawnGateway({ WORKERS: "2", DEMO_TOKEN_DELAY_MS: "5", API_KEY: OPERATOR_KEY });
     const { url } = gateway;
     // Least-connection balancing puts the second client on the other worker. Project counts
     // are per worker without Redis, which shows it: each client is its worker's only member.

@@ -15,6 +15,7 @@ import {
 import { startRedisServer, type PrivateRedis } from "./support/redis-server.js";
 
 const API_KEY = "cluster-test-api-key-0123456789";
+const operator = { headers: { authorization: `Bearer ${API_KEY}` } };
 
 interface StatisticsBody {
   active_connections: number;
@@ -123,7 +124,9 @@ describe("cluster of two gateways over Redis", () => {
     const onA = await open(a);
     const onB = await open(b);
     for (const server of [a, b]) {
-      const stats = (await (await fetch(`${server.url}/ws/statistics`)).json()) as StatisticsBody;
+      const stats = (await (
+        await fetch(`${server.url}/ws/statistics`, operator)
+      ).json()) as StatisticsBody;
       const nodes = Object.fromEntries(stats.connections.map((c) => [c.id, c.node_id]));
       expect(nodes[onA.connected.connection_id]).to.equal(a.gateway.nodeId);
       expect(nodes[onB.connected.connection_id]).to.equal(b.gateway.nodeId);
@@ -155,7 +158,9 @@ describe("cluster of two gateways over Redis", () => {
     });
     // Redis came back empty: node B put its connection and membership back on reconnect.
     const listed = async () => {
-      const stats = (await (await fetch(`${a.url}/ws/statistics`)).json()) as StatisticsBody;
+      const stats = (await (
+        await fetch(`${a.url}/ws/statistics`, operator)
+      ).json()) as StatisticsBody;
       return stats.connections.some((c) => c.id === onB.socket.id);
     };
     const deadline = Date.now() + 5000;
@@ -214,6 +219,46 @@ describe("cluster of two gateways over Redis", () => {
       expect(rejections).to.deep.equal([]);
     } finally {
       process.off("unhandledRejection", record);
+      await c.close();
+      await redis.restart();
+    }
+  });
+
+  it("admits under its own caps while Redis is down with CLUSTER_ADMISSION_ON_REDIS_DOWN=local, and reconciles", async () => {
+    const quiet = createLogger({ level: "error", format: "json" });
+    quiet.silent = true;
+    const c = await startGateway(
+      {
+        REDIS_URL: redis.url,
+        API_KEY,
+        CLUSTER_ADMISSION_ON_REDIS_DOWN: "local",
+        WS_MAX_CONNECTIONS: "2",
+      },
+      { log: quiet },
+    );
+    try {
+      await redis.stop();
+      await readiness(c.url, 503);
+      const during = await open(c, { session_id: "outage-session" });
+      await open(c);
+      // This node's own cap holds during the outage.
+      expect((await refusal(c.url)).code).to.equal("server_full");
+      expect((await refusal(a.url)).code).to.equal("unavailable");
+
+      await redis.restart();
+      await readiness(c.url, 200);
+      // The connection admitted alone is known to the whole cluster again, its owner with it.
+      const listed = async () => {
+        const stats = await a.gateway.state.connections.statistics();
+        return stats.connections.some((conn) => conn.id === during.socket.id);
+      };
+      const deadline = Date.now() + 5000;
+      while (!(await listed())) {
+        expect(Date.now(), "the outage connection listed on node A").to.be.below(deadline);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      for (const socket of sockets.splice(0)) socket.close();
       await c.close();
       await redis.restart();
     }

@@ -5,13 +5,28 @@ import { createLogger } from "../src/core/logger.js";
 import { createMemoryState } from "../src/state/memory.js";
 import { createRedisState, type RedisState } from "../src/state/redis-state.js";
 import { RedisStreamStore } from "../src/state/redis-streams.js";
-import type { ConnectionInfo, GatewayState, StreamEvent, StreamRef } from "../src/state/types.js";
+import type {
+  ConnectionInfo,
+  ConnectionLimits,
+  GatewayState,
+  StreamEvent,
+  StreamRef,
+} from "../src/state/types.js";
 import { startRedisServer, type PrivateRedis } from "./support/redis-server.js";
 
 const log = createLogger({ level: "error", format: "json" });
-const limits = { maxConnections: 100, maxConnectionsPerSession: 5 };
+const limits: ConnectionLimits = {
+  maxConnections: 100,
+  maxConnectionsPerSession: 5,
+  ownerTtlMs: 60_000,
+  maxSessions: 1000,
+};
 
-type StateFactory = (nodeId: string) => Promise<GatewayState>;
+interface StateOptions {
+  streamMaxEvents?: number;
+}
+
+type StateFactory = (nodeId: string, options?: StateOptions) => Promise<GatewayState>;
 
 function connection(
   id: string,
@@ -59,7 +74,7 @@ function stateSuite(name: string, factory: () => StateFactory) {
     });
 
     it("refuses a connection beyond the server cap", async () => {
-      const small = { maxConnections: 2, maxConnectionsPerSession: 5 };
+      const small = { ...limits, maxConnections: 2 };
       await state.connections.admit(connection("c1", "s1", node), small);
       await state.connections.admit(connection("c2", "s2", node), small);
       expect(await state.connections.admit(connection("c3", "s3", node), small)).to.deep.equal({
@@ -85,17 +100,101 @@ function stateSuite(name: string, factory: () => StateFactory) {
       ).to.deep.equal({ admitted: false, reason: "forbidden" });
     });
 
-    it("frees the place and the session on release", async () => {
-      const one = { maxConnections: 1, maxConnectionsPerSession: 1 };
+    it("frees the place on release", async () => {
+      const one = { ...limits, maxConnections: 1, maxConnectionsPerSession: 1 };
       await state.connections.admit(connection("c1", "s1", node, "alice"), one);
       await state.connections.release("c1");
       await state.connections.release("unknown");
       expect(await state.connections.sessionConnections("s1")).to.deep.equal([]);
-      expect(await state.connections.admit(connection("c2", "s1", node, "bob"), one)).to.deep.equal(
-        {
-          admitted: true,
-        },
+      expect(await state.connections.admit(connection("c2", "s2", node, "bob"), one)).to.deep.equal(
+        { admitted: true },
       );
+    });
+
+    it("keeps a session to its owner after every connection left", async () => {
+      await state.connections.admit(connection("c1", "s1", node, "alice"), limits);
+      await state.connections.release("c1");
+      expect(
+        await state.connections.admit(connection("c2", "s1", node, "bob"), limits),
+      ).to.deep.equal({ admitted: false, reason: "forbidden" });
+      expect(
+        await state.connections.admit(connection("c3", "s1", node, "alice"), limits),
+      ).to.deep.equal({ admitted: true });
+    });
+
+    it("keeps anonymous and authenticated sessions apart, both ways, after they are left", async () => {
+      await state.connections.admit(connection("c1", "anon", node, null), limits);
+      await state.connections.admit(connection("c2", "mine", node, "alice"), limits);
+      await state.connections.release("c1");
+      await state.connections.release("c2");
+      expect(
+        await state.connections.admit(connection("c3", "anon", node, "alice"), limits),
+      ).to.deep.equal({ admitted: false, reason: "forbidden" });
+      expect(
+        await state.connections.admit(connection("c4", "mine", node, null), limits),
+      ).to.deep.equal({ admitted: false, reason: "forbidden" });
+      expect(
+        await state.connections.admit(connection("c5", "anon", node, null), limits),
+      ).to.deep.equal({ admitted: true });
+    });
+
+    it("forgets a left session's owner after the owner TTL", async () => {
+      const short = { ...limits, ownerTtlMs: 100 };
+      await state.connections.admit(connection("c1", "s1", node, "alice"), short);
+      await state.connections.release("c1");
+      await eventually(
+        async () =>
+          (await state.connections.admit(connection("c2", "s1", node, "bob"), short)).admitted,
+      );
+    });
+
+    it("refuses a new session past the cap of remembered sessions, never a known one", async () => {
+      const two = { ...limits, maxSessions: 2 };
+      await state.connections.admit(connection("c1", "s1", node, "alice"), two);
+      await state.connections.admit(connection("c2", "s2", node, "bob"), two);
+      await state.connections.release("c1");
+      await state.connections.release("c2");
+      expect(
+        await state.connections.admit(connection("c3", "s3", node, "carol"), two),
+      ).to.deep.equal({ admitted: false, reason: "too_many_sessions" });
+      expect(
+        await state.connections.admit(connection("c4", "s1", node, "alice"), two),
+      ).to.deep.equal({ admitted: true });
+      expect(await state.connections.admit(connection("c5", "s2", node, "bob"), two)).to.deep.equal(
+        { admitted: true },
+      );
+      // Bob's attempt on Alice's session neither takes it nor uses up a place.
+      expect(await state.connections.admit(connection("c6", "s1", node, "bob"), two)).to.deep.equal(
+        { admitted: false, reason: "forbidden" },
+      );
+    });
+
+    it("caps a stream's history, keeps its end, and tells a follower what was trimmed", async () => {
+      const capped = await create("node-capped", { streamMaxEvents: 5 });
+      try {
+        capped.streams.open(M1);
+        capped.streams.append(M1, startEvent("m1"));
+        for (let seq = 1; seq <= 10; seq++) capped.streams.append(M1, chunkEvent("m1", seq));
+        capped.streams.append(M1, endEvent("m1"));
+        capped.streams.close(M1, 60_000);
+        const got: StreamEvent[] = [];
+        const follower = await capped.streams.follow(M1, 0, (e) => got.push(e), neverAborted());
+        const kept = describeEvents(got);
+        expect(kept.length).to.be.within(2, 5);
+        expect(kept.at(-1)).to.equal("stream_end");
+        const firstKept = Number(kept[0]?.replace("chunk ", ""));
+        expect(firstKept).to.be.above(1);
+        expect(kept).to.deep.equal([
+          ...Array.from({ length: 11 - firstKept }, (_, i) => `chunk ${firstKept + i}`),
+          "stream_end",
+        ]);
+        expect(follower?.trimmedBefore).to.equal(firstKept);
+        // A follower that asks only for what is still stored is told nothing.
+        const later = await capped.streams.follow(M1, 9, () => {}, neverAborted());
+        expect(later).to.not.have.property("trimmedBefore");
+      } finally {
+        await capped.close();
+      }
     });
 
     it("lists a session's connections", async () => {
@@ -264,7 +363,7 @@ const endEvent = (id: string): StreamEvent => ({
 const describeEvents = (events: StreamEvent[]) =>
   events.map((e) => (e.type === "stream_chunk" ? `chunk ${e.payload.seq}` : e.type));
 
-stateSuite("memory", () => () => Promise.resolve(createMemoryState()));
+stateSuite("memory", () => (_nodeId, options) => Promise.resolve(createMemoryState(options)));
 
 describe("redis state across nodes", () => {
   let redis: PrivateRedis;
@@ -275,26 +374,53 @@ describe("redis state across nodes", () => {
 
   /** A client of its own per state, as each gateway process would have. */
   async function newClient() {
-    const client = createClient({ url: redis.url, socket: { reconnectStrategy: 50 } });
+    // As in connectCluster: commands fail at once while Redis is down.
+    const client = createClient({
+      url: redis.url,
+      socket: { reconnectStrategy: 50 },
+      disableOfflineQueue: true,
+    });
     client.on("error", () => {});
     await client.connect();
     clients.push(client);
     return client;
   }
 
+  interface NodeOptions extends StateOptions {
+    onRedisDown?: "refuse" | "local";
+    outageBufferEvents?: number;
+  }
+
   /** Node states sharing one key prefix, as the nodes of one cluster. */
   function cluster(nodeTtlMs = 15_000) {
     const prefix = `test-${randomUUID()}:`;
-    const join = async (nodeId: string): Promise<RedisState> => {
+    const join = async (nodeId: string, options: NodeOptions = {}): Promise<RedisState> => {
       const client = await newClient();
       // The blocking reader is a connection of its own, as in connectCluster.
       const reader = client.duplicate();
       reader.on("error", () => {});
       await reader.connect();
       readers.push(reader);
-      const streams = new RedisStreamStore({ client, reader, nodeId, log, prefix, blockMs: 200 });
+      const streams = new RedisStreamStore({
+        client,
+        reader,
+        nodeId,
+        log,
+        prefix,
+        blockMs: 200,
+        maxLength: options.streamMaxEvents,
+        outageBufferEvents: options.outageBufferEvents,
+      });
       stores.push(streams);
-      const state = createRedisState({ client, nodeId, log, nodeTtlMs, prefix, streams });
+      const state = createRedisState({
+        client,
+        nodeId,
+        log,
+        nodeTtlMs,
+        prefix,
+        streams,
+        onRedisDown: options.onRedisDown,
+      });
       states.push(state);
       return state;
     };
@@ -353,7 +479,7 @@ describe("redis state across nodes", () => {
   it("stops counting a node whose liveness expired, then purges its keys", async () => {
     const { prefix, join } = cluster(300);
     const [a, b] = [await join("node-a"), await join("node-b")];
-    const one = { maxConnections: 100, maxConnectionsPerSession: 1 };
+    const one = { ...limits, maxConnectionsPerSession: 1 };
     await b.connections.admit(connection("b1", "s1", "node-b", "bob"), one);
     await b.projects.join("p1", "b1");
     await b.runs.claim({ messageId: "m1", sessionId: "s1", nodeId: "node-b", startedAt: 1 });
@@ -365,11 +491,10 @@ describe("redis state across nodes", () => {
     expect(await a.connections.sessionConnections("s1")).to.deep.equal([]);
     expect(await a.projects.members("p1")).to.equal(0);
     expect(await a.runs.current("s1")).to.equal(null);
-    expect(await a.connections.admit(connection("a1", "s1", "node-a", "alice"), one)).to.deep.equal(
-      {
-        admitted: true,
-      },
-    );
+    // The session's place is free again, and the session is still Bob's.
+    expect(await a.connections.admit(connection("a1", "s1", "node-a", "bob"), one)).to.deep.equal({
+      admitted: true,
+    });
 
     // node-a's own heartbeat (every 100 ms here) sweeps node-b's keys away.
     const raw = await newClient();
@@ -407,6 +532,107 @@ describe("redis state across nodes", () => {
     expect(
       await a.connections.admit(connection("a1", "s1", "node-a", "alice"), limits),
     ).to.have.property("reason", "forbidden");
+  });
+
+  it("stops counting a connection whose release never reached Redis, its node alive", async () => {
+    const { join } = cluster(300);
+    const a = await join("node-a");
+    const one = { ...limits, maxConnections: 1 };
+    await a.connections.admit(connection("c1", "s1", "node-a", "alice"), one);
+    a.missRelease("c1");
+    await eventually(async () => (await a.connections.statistics()).activeConnections === 0);
+    await eventually(
+      async () =>
+        (await a.connections.admit(connection("c2", "s2", "node-a", "bob"), one)).admitted,
+    );
+    // Its session still remembers its owner.
+    expect(
+      await a.connections.admit(connection("c3", "s1", "node-a", "bob"), limits),
+    ).to.deep.equal({ admitted: false, reason: "forbidden" });
+  });
+
+  it("admits under the node's own caps while Redis is down (local), and tells Redis once back", async () => {
+    const { join } = cluster(300);
+    const a = await join("node-a", { onRedisDown: "local" });
+    const b = await join("node-b");
+    const three = { ...limits, maxConnections: 3 };
+    await a.connections.admit(connection("a1", "s1", "node-a", "alice"), three);
+    await redis.stop();
+    await eventually(() => Promise.resolve(clients.every((c) => !c.isReady)));
+
+    expect(await a.connections.admit(connection("a2", "s2", "node-a", "bob"), three)).to.deep.equal(
+      { admitted: true },
+    );
+    expect(await a.connections.admit(connection("a3", "s1", "node-a", "eve"), three)).to.deep.equal(
+      { admitted: false, reason: "forbidden" },
+    );
+    expect(
+      await a.connections.admit(connection("a4", "s3", "node-a", "carol"), three),
+    ).to.deep.equal({ admitted: true });
+    expect(
+      await a.connections.admit(connection("a5", "s4", "node-a", "dave"), three),
+    ).to.deep.equal({ admitted: false, reason: "server_full" });
+    // The default refuses: the caller answers unavailable.
+    const refused = await b.connections.admit(connection("b1", "s5", "node-b", "bob"), three).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(refused).to.be.instanceOf(Error);
+
+    await redis.restart();
+    await eventually(async () => {
+      try {
+        const stats = await b.connections.statistics();
+        return (
+          stats.connections
+            .map((c) => c.id)
+            .sort()
+            .join() === "a1,a2,a4"
+        );
+      } catch {
+        return false;
+      }
+    });
+    expect(
+      await b.connections.admit(connection("b2", "s2", "node-b", "eve"), limits),
+    ).to.deep.equal({ admitted: false, reason: "forbidden" });
+  });
+
+  it("holds stream writes while Redis is down and writes them in order once it is back", async () => {
+    const { join } = cluster();
+    const a = await join("node-a");
+    const tight = await join("node-tight", { outageBufferEvents: 3 });
+    const b = await join("node-b");
+    const M2: StreamRef = { sessionId: "s2", messageId: "m2" };
+    await redis.stop();
+    await eventually(() => Promise.resolve(clients.every((c) => !c.isReady)));
+    a.streams.open(M1);
+    tight.streams.open(M2);
+    for (const [producer, ref] of [
+      [a, M1],
+      [tight, M2],
+    ] as const) {
+      producer.streams.append(ref, startEvent(ref.messageId));
+      for (let seq = 1; seq <= 6; seq++)
+        producer.streams.append(ref, chunkEvent(ref.messageId, seq));
+      producer.streams.append(ref, endEvent(ref.messageId));
+      producer.streams.close(ref, 60_000);
+    }
+    await redis.restart();
+    await eventually(() => Promise.resolve(stores.every((store) => store.heldWrites === 0)));
+
+    const got: StreamEvent[] = [];
+    const follower = await b.streams.follow(M1, 0, (e) => got.push(e), neverAborted());
+    expect(describeEvents(got)).to.deep.equal([
+      ...[1, 2, 3, 4, 5, 6].map((seq) => `chunk ${seq}`),
+      "stream_end",
+    ]);
+    expect(follower).to.not.have.property("trimmedBefore");
+    // Beyond its bound, the oldest held events were dropped; the follower is told.
+    const tail: StreamEvent[] = [];
+    const trimmed = await b.streams.follow(M2, 0, (e) => tail.push(e), neverAborted());
+    expect(describeEvents(tail)).to.deep.equal(["chunk 5", "chunk 6", "stream_end"]);
+    expect(trimmed?.trimmedBefore).to.equal(5);
   });
 
   it("lets another node follow a stream live, many followers on one reader", async () => {

@@ -106,6 +106,8 @@ export async function connectCluster(
     prefix: options.prefix,
     // A stream never closed (its node died) outlives the longest possible run by its retention.
     openTtlMs: config.agent.runTimeoutMs + config.agent.streamRetentionMs,
+    maxLength: config.agent.streamMaxEvents,
+    outageBufferEvents: config.outageBufferEvents,
     // Followers of a dead node's stream learn of it within a TTL and a block.
     blockMs: Math.min(1000, nodeTtlMs / 3),
   });
@@ -116,10 +118,14 @@ export async function connectCluster(
     nodeTtlMs,
     prefix: options.prefix,
     streams,
+    onRedisDown: config.admissionOnRedisDown,
   });
   // After an outage Redis may have restarted empty: restore this node's
   // entries at once rather than at the next heartbeat, up to a third of the TTL later.
-  stateClient.on("ready", () => void state.heartbeat());
+  stateClient.on("ready", () => {
+    void state.heartbeat();
+    void streams.resumeWrites();
+  });
   const dropped = (error: unknown) => log.debug("redis cluster: adapter command failed", { error });
   // Requests to the other nodes (a cross-node cancel) give up after 2 s, under the caller's own 3 s.
   const adapter = createAdapter(tolerant(pub, dropped), tolerant(sub, dropped), {

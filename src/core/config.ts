@@ -55,6 +55,14 @@ const EnvSchema = Type.Object({
   AUTH_MAX_TOKEN_BYTES: Type.Integer({ minimum: 256, default: 8192 }),
   AGENT_MAX_RUNS: Type.Integer({ minimum: 1, default: 100 }),
   AGENT_MAX_QUEUED_PER_USER: Type.Integer({ minimum: 1, default: 20 }),
+  // Shared state: session owners, Redis outages, stream history.
+  AGENT_THREAD_TTL: Type.Number({ exclusiveMinimum: 0, default: 86400 }),
+  WS_MAX_SESSIONS: Type.Integer({ minimum: 1, default: 100000 }),
+  CLUSTER_ADMISSION_ON_REDIS_DOWN: Type.Union([Type.Literal("refuse"), Type.Literal("local")], {
+    default: "refuse",
+  }),
+  CLUSTER_OUTAGE_BUFFER_EVENTS: Type.Integer({ minimum: 0, default: 10000 }),
+  AGENT_STREAM_MAX_EVENTS: Type.Integer({ minimum: 1, default: 10000 }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -81,6 +89,10 @@ export interface Config {
     maxPendingHandshakes: number;
     /** Deepest nesting of objects and arrays in a payload or request body. */
     maxPayloadDepth: number;
+    /** Sessions whose owner is remembered at once, per store (cluster-wide with Redis). */
+    maxSessions: number;
+    /** How long a session remembers its owner after its last admission or release. */
+    sessionOwnerTtlMs: number;
   };
   apiKey: string | undefined;
   jwtSecret: string | undefined;
@@ -114,6 +126,10 @@ export interface Config {
     maxQueuedPerUser: number;
     /** Tokens produced within this window leave as one stream_chunk; 0 sends each token at once. */
     streamCoalesceMs: number;
+    /** How long an idle conversation is kept. */
+    threadTtlMs: number;
+    /** Events kept per stream history; older chunks are dropped first. */
+    streamMaxEvents: number;
   };
   /** Set: the node joins a cluster through Redis. Unset: everything stays in memory. */
   redisUrl: string | undefined;
@@ -121,6 +137,10 @@ export interface Config {
   clusterNodeTtlMs: number;
   /** Worker processes behind this one port (src/cluster/workers.ts). */
   workers: number;
+  /** `local`: while Redis is unreachable, admit under this node's own caps. */
+  admissionOnRedisDown: "refuse" | "local";
+  /** Stream writes kept per node while Redis is down, written when it returns. */
+  outageBufferEvents: number;
 }
 
 export class ConfigError extends Error {
@@ -178,6 +198,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const production = checked.NODE_ENV === "production";
+  const threadTtlMs = checked.AGENT_THREAD_TTL * 1000;
+  const runTimeoutMs = checked.AGENT_RUN_TIMEOUT * 1000;
+  const streamRetentionMs = checked.AGENT_STREAM_RETENTION * 1000;
   const origins = checked.CORS_ORIGINS.split(",")
     .map((o) => o.trim())
     .filter(Boolean);
@@ -202,6 +225,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       connectTimeoutMs: checked.WS_CONNECT_TIMEOUT * 1000,
       maxPendingHandshakes: checked.WS_MAX_PENDING_HANDSHAKES,
       maxPayloadDepth: checked.WS_MAX_PAYLOAD_DEPTH,
+      maxSessions: checked.WS_MAX_SESSIONS,
+      // A stream or a conversation must never outlive its owner record: once
+      // the owner is forgotten, anyone may claim the session id and would
+      // inherit whatever history is still stored under it.
+      sessionOwnerTtlMs: Math.max(threadTtlMs, runTimeoutMs + streamRetentionMs),
     },
     apiKey: checked.API_KEY,
     jwtSecret: checked.AUTH_JWT_SECRET,
@@ -215,17 +243,21 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       openaiApiKey: checked.OPENAI_API_KEY,
       openaiBaseUrl: checked.OPENAI_BASE_URL,
       checkpointDatabaseUrl: checked.CHECKPOINT_DATABASE_URL,
-      streamRetentionMs: checked.AGENT_STREAM_RETENTION * 1000,
+      streamRetentionMs,
       cancelOnDisconnect: checked.AGENT_CANCEL_ON_DISCONNECT,
       multitask: checked.AGENT_MULTITASK,
       maxQueue: checked.AGENT_MAX_QUEUE,
-      runTimeoutMs: checked.AGENT_RUN_TIMEOUT * 1000,
       maxRuns: checked.AGENT_MAX_RUNS,
       maxQueuedPerUser: checked.AGENT_MAX_QUEUED_PER_USER,
+      runTimeoutMs,
       streamCoalesceMs: checked.WS_STREAM_COALESCE_MS,
+      threadTtlMs,
+      streamMaxEvents: checked.AGENT_STREAM_MAX_EVENTS,
     },
     redisUrl: checked.REDIS_URL,
     clusterNodeTtlMs: checked.CLUSTER_NODE_TTL_SECONDS * 1000,
     workers: checked.WORKERS,
+    admissionOnRedisDown: checked.CLUSTER_ADMISSION_ON_REDIS_DOWN,
+    outageBufferEvents: checked.CLUSTER_OUTAGE_BUFFER_EVENTS,
   };
 }

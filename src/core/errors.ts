@@ -15,6 +15,7 @@ export const ErrorCodes = {
   unauthorized: "Authentication required or invalid",
   session_full: "The session has reached its connection limit",
   server_full: "The server has reached its connection limit",
+  too_many_sessions: "The server remembers as many sessions as it can; try again later",
   invalid_session_id: "The session id is invalid",
   not_found: "Nothing found",
   busy: "The session already has a run in progress",

@@ -20,8 +20,11 @@ export interface SessionRunControl {
   submit(request: RunRequest, messageId?: string): Promise<SubmittedRun>;
   /** Cancels the named run, or the session's current one; `not_found` when there is none. */
   cancel(messageId?: string): Promise<{ message_id: string }>;
-  /** Sends this connection the stream's events after `afterSeq`, then the live ones. */
-  resume(messageId: string, afterSeq: number): Promise<void>;
+  /**
+   * Sends this connection the stream's events after `afterSeq`, then the live ones.
+   * `trimmedBefore`: the first seq still stored, when the history cap dropped some asked for.
+   */
+  resume(messageId: string, afterSeq: number): Promise<{ trimmedBefore?: number }>;
   /** The model vendor, e.g. "demo" or "openai". */
   readonly vendor: string;
 }

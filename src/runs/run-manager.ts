@@ -183,13 +183,14 @@ export class RunManager {
    * the stream live. A socket has one follower per stream: a later resume
    * replaces the earlier one and starts where that one had got to, so no
    * number of resumes makes a connection receive a chunk twice.
+   * `trimmedBefore`: the history cap dropped chunks the client asked for; the first seq still stored.
    */
   async resume(
     socket: Socket,
     stream: StreamRef,
     afterSeq: number,
     closed: AbortSignal,
-  ): Promise<void> {
+  ): Promise<{ trimmedBefore?: number }> {
     const key = streamKey(stream);
     let followed = this.followed.get(socket);
     if (!followed) this.followed.set(socket, (followed = new Map<string, Following>()));
@@ -228,6 +229,7 @@ export class RunManager {
       // ahead of the live broadcast, whose last events may still be on their way.
       if (how === "ended") setTimeout(() => void socket.leave(room), CATCH_UP_LINGER_MS).unref();
     });
+    return follower.trimmedBefore === undefined ? {} : { trimmedBefore: follower.trimmedBefore };
   }
 
   /**

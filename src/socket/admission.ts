@@ -3,7 +3,7 @@ import type { JwtAuthenticator } from "../auth/authenticate.js";
 import type { Config } from "../core/config.js";
 import { GatewayError, toGatewayError, toWireError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
-import type { GatewayState } from "../state/types.js";
+import type { GatewayState, RefusalReason } from "../state/types.js";
 import { principalOf } from "../auth/principal.js";
 import type { ConnectionData } from "./connection-data.js";
 import { readSessionId } from "./session-id.js";
@@ -26,6 +26,8 @@ export function createAdmission(deps: AdmissionDeps) {
   const limits = {
     maxConnections: deps.config.limits.maxConnections,
     maxConnectionsPerSession: deps.config.limits.maxConnectionsPerSession,
+    ownerTtlMs: deps.config.limits.sessionOwnerTtlMs,
+    maxSessions: deps.config.limits.maxSessions,
   };
   const admit = async (socket: Socket, next: (err?: Error) => void): Promise<void> => {
     // Registered before the first await: the client may vanish at any moment
@@ -128,11 +130,7 @@ function bearerToken(socket: Socket): string | undefined {
   return header?.startsWith("Bearer ") ? header.slice(7) : undefined;
 }
 
-function refusal(
-  reason: "session_full" | "server_full" | "forbidden",
-  sessionId: string,
-  config: Config,
-) {
+function refusal(reason: RefusalReason, sessionId: string, config: Config) {
   switch (reason) {
     case "session_full":
       return new GatewayError(
@@ -146,5 +144,10 @@ function refusal(
       );
     case "forbidden":
       return new GatewayError("forbidden", `Session ${sessionId} belongs to another user`);
+    case "too_many_sessions":
+      return new GatewayError(
+        "too_many_sessions",
+        `The server already remembers ${config.limits.maxSessions} sessions; reuse one of yours or retry later`,
+      );
   }
 }

@@ -9,6 +9,8 @@ export const streamKey = ({ sessionId, messageId }: StreamRef): string =>
 
 interface StreamHistory {
   events: StreamEvent[];
+  /** The highest chunk seq dropped under the cap (0: none). */
+  droppedThrough: number;
   ended: boolean;
   followers: Set<(event: StreamEvent) => void>;
   expiry?: NodeJS.Timeout;
@@ -21,17 +23,21 @@ interface StreamHistory {
 export class MemoryStreamStore implements StreamStore {
   private readonly streams = new Map<string, StreamHistory>();
 
+  /** `maxEvents`: events kept per stream; the oldest chunks go first. */
+  constructor(private readonly maxEvents = 10_000) {}
+
   open(ref: StreamRef): void {
     const key = streamKey(ref);
     // A reused message id must not be deleted later by its predecessor's expiry.
     clearTimeout(this.streams.get(key)?.expiry);
-    this.streams.set(key, { events: [], ended: false, followers: new Set() });
+    this.streams.set(key, { events: [], droppedThrough: 0, ended: false, followers: new Set() });
   }
 
   append(ref: StreamRef, event: StreamEvent): void {
     const stream = this.streams.get(streamKey(ref));
     if (!stream || stream.ended) return;
     stream.events.push(event);
+    if (stream.events.length > this.maxEvents) dropOldest(stream);
     for (const follower of stream.followers) follower(event);
   }
 
@@ -53,11 +59,13 @@ export class MemoryStreamStore implements StreamStore {
   ): Promise<StreamFollower | null> {
     const stream = this.streams.get(streamKey(ref));
     if (!stream) return Promise.resolve(null);
+    const trimmed =
+      afterSeq < stream.droppedThrough ? { trimmedBefore: stream.droppedThrough + 1 } : {};
     for (const event of stream.events) {
       const seq = event.payload.seq;
       if ((seq !== undefined && seq > afterSeq) || TERMINAL_TYPES.has(event.type)) onEvent(event);
     }
-    if (stream.ended) return Promise.resolve({ done: Promise.resolve("ended") });
+    if (stream.ended) return Promise.resolve({ done: Promise.resolve("ended"), ...trimmed });
     const done = new Promise<"ended" | "aborted">((resolve) => {
       const follower = (event: StreamEvent) => {
         onEvent(event);
@@ -72,7 +80,7 @@ export class MemoryStreamStore implements StreamStore {
       stream.followers.add(follower);
       signal.addEventListener("abort", onAbort, { once: true });
     });
-    return Promise.resolve({ done });
+    return Promise.resolve({ done, ...trimmed });
   }
 
   /** Stops expiry timers, for a clean process exit. */
@@ -80,4 +88,17 @@ export class MemoryStreamStore implements StreamStore {
     for (const stream of this.streams.values()) clearTimeout(stream.expiry);
     this.streams.clear();
   }
+}
+
+/**
+ * Drops the oldest event but the opening stream_start, which costs one entry
+ * and tells a late reader what the stream is. The terminal event is the last
+ * one appended, so it is never the oldest.
+ */
+function dropOldest(stream: StreamHistory): void {
+  const keepStart = stream.events[0]?.type === "stream_start" && stream.events.length > 2;
+  const index = keepStart ? 1 : 0;
+  const [dropped] = stream.events.splice(index, 1);
+  const seq = dropped?.payload.seq;
+  if (seq !== undefined) stream.droppedThrough = Math.max(stream.droppedThrough, seq);
 }

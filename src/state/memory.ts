@@ -7,40 +7,62 @@ import type {
   GatewayState,
   ProjectMembership,
   RunInfo,
+  RefusalReason,
   RunRegistry,
   Statistics,
 } from "./types.js";
 import { MemoryStreamStore } from "./memory-streams.js";
+import { SessionOwners } from "./session-owners.js";
 
-class MemoryConnectionRegistry implements ConnectionRegistry {
+/** One node's connections and session owners; also Redis's insurance while it is down. */
+export class MemoryConnectionRegistry implements ConnectionRegistry {
   private readonly connections = new Map<string, ConnectionStats>();
   private readonly sessions = new Map<string, Set<string>>();
+  private readonly owners = new SessionOwners();
+  /** Each connection's owner TTL, which its release extends the session by. */
+  private readonly ownerTtls = new Map<string, number>();
   private totalConnections = 0;
   private totalMessages = 0;
 
   admit(connection: ConnectionInfo, limits: ConnectionLimits): Promise<AdmitResult> {
-    const members = this.sessions.get(connection.sessionId);
-    const owner = members ? this.connections.get(members.values().next().value ?? "") : undefined;
-    if (owner && owner.userId !== connection.userId) {
-      return Promise.resolve({ admitted: false, reason: "forbidden" });
-    }
-    if ((members?.size ?? 0) >= limits.maxConnectionsPerSession) {
-      return Promise.resolve({ admitted: false, reason: "session_full" });
-    }
-    if (this.connections.size >= limits.maxConnections) {
-      return Promise.resolve({ admitted: false, reason: "server_full" });
-    }
+    const refused = this.refusal(connection, limits);
+    if (refused) return Promise.resolve({ admitted: false, reason: refused });
+    this.record(connection, limits.ownerTtlMs);
+    return Promise.resolve({ admitted: true });
+  }
+
+  /** Adds a connection another store already admitted, without checking any cap. */
+  record(connection: ConnectionInfo, ownerTtlMs: number): void {
     this.connections.set(connection.id, { ...connection, messageCount: 0 });
+    this.ownerTtls.set(connection.id, ownerTtlMs);
+    const members = this.sessions.get(connection.sessionId);
     if (members) members.add(connection.id);
     else this.sessions.set(connection.sessionId, new Set([connection.id]));
+    this.owners.remember(connection.sessionId, connection.userId, ownerTtlMs);
     this.totalConnections++;
-    return Promise.resolve({ admitted: true });
+  }
+
+  private refusal(connection: ConnectionInfo, limits: ConnectionLimits): RefusalReason | null {
+    const members = this.sessions.get(connection.sessionId);
+    const firstMember = members
+      ? this.connections.get(members.values().next().value ?? "")
+      : undefined;
+    // Live members own their session even after its record expired (a connection older than the TTL).
+    const owner =
+      this.owners.get(connection.sessionId) ?? (firstMember && { owner: firstMember.userId });
+    if (owner && owner.owner !== connection.userId) return "forbidden";
+    if ((members?.size ?? 0) >= limits.maxConnectionsPerSession) return "session_full";
+    if (this.connections.size >= limits.maxConnections) return "server_full";
+    if (!owner && !this.owners.hasRoom(limits.maxSessions)) return "too_many_sessions";
+    return null;
   }
 
   release(connectionId: string): Promise<void> {
     const connection = this.connections.get(connectionId);
     if (connection) {
       this.connections.delete(connectionId);
+      this.owners.refresh(connection.sessionId, this.ownerTtls.get(connectionId) ?? 0);
+      this.ownerTtls.delete(connectionId);
       const members = this.sessions.get(connection.sessionId);
       members?.delete(connectionId);
       if (members?.size === 0) this.sessions.delete(connection.sessionId);
@@ -66,6 +88,10 @@ class MemoryConnectionRegistry implements ConnectionRegistry {
       totalMessages: this.totalMessages,
       connections: [...this.connections.values()].map((c) => ({ ...c })),
     });
+  }
+
+  stop(): void {
+    this.owners.stop();
   }
 }
 
@@ -114,15 +140,22 @@ class MemoryRunRegistry implements RunRegistry {
   }
 }
 
-export function createMemoryState(): GatewayState {
-  const streams = new MemoryStreamStore();
+export interface MemoryStateOptions {
+  /** Events kept per stream history (AGENT_STREAM_MAX_EVENTS). */
+  streamMaxEvents?: number;
+}
+
+export function createMemoryState(options: MemoryStateOptions = {}): GatewayState {
+  const streams = new MemoryStreamStore(options.streamMaxEvents);
+  const connections = new MemoryConnectionRegistry();
   return {
-    connections: new MemoryConnectionRegistry(),
+    connections,
     projects: new MemoryProjectMembership(),
     runs: new MemoryRunRegistry(),
     streams,
     close: () => {
       streams.clear();
+      connections.stop();
       return Promise.resolve();
     },
   };

@@ -1,4 +1,5 @@
 import type { Logger } from "../core/logger.js";
+import { MemoryConnectionRegistry } from "./memory.js";
 import { MemoryStreamStore } from "./memory-streams.js";
 import { LocalEntries } from "./redis/local-entries.js";
 import { replyArray, replyString, type LuaScript, type RedisCommands } from "./redis/lua.js";
@@ -12,6 +13,7 @@ import type {
   ConnectionStats,
   GatewayState,
   ProjectMembership,
+  RefusalReason,
   RunInfo,
   RunRegistry,
   Statistics,
@@ -34,6 +36,12 @@ export interface RedisStateOptions {
    * on this node, so a client resumes a stream only on the node that ran it.
    */
   streams?: StreamStore;
+  /**
+   * While Redis is unreachable: `refuse` new connections (the caller answers
+   * `unavailable`), or admit them under this node's own caps (`local`) and
+   * tell Redis once it is back.
+   */
+  onRedisDown?: "refuse" | "local";
 }
 
 export interface RedisState extends GatewayState {
@@ -44,6 +52,8 @@ export interface RedisState extends GatewayState {
   heartbeat(): Promise<void>;
   /** Stops the heartbeat without leaving, as if the process froze: for tests of ghost clean-up. */
   suspendHeartbeat(): void;
+  /** Forgets a connection on this node only, as if its release never reached Redis: for tests. */
+  missRelease(connectionId: string): void;
 }
 
 /** Runs one script with the prefix and node id in front of its own arguments. */
@@ -51,54 +61,129 @@ type Run = (script: LuaScript, ...args: string[]) => Promise<unknown>;
 /** Runs a clean-up now, or later if Redis cannot take it now. */
 type CleanUp = (task: () => Promise<unknown>) => Promise<void>;
 
-const REFUSALS = new Set(["session_full", "server_full", "forbidden"]);
+const REFUSALS = new Set<string>([
+  "session_full",
+  "server_full",
+  "forbidden",
+  "too_many_sessions",
+] satisfies RefusalReason[]);
+
+interface RegistryOptions {
+  run: Run;
+  local: LocalEntries;
+  nodeId: string;
+  nodeTtlMs: number;
+  flushIntervalMs: number;
+  log: Logger;
+  cleanUp: CleanUp;
+  onRedisDown: "refuse" | "local";
+  /** Called after admitting without Redis, so Redis learns of it when it is back. */
+  admittedAlone: () => void;
+}
 
 class RedisConnectionRegistry implements ConnectionRegistry {
   private flushTimer: NodeJS.Timeout | undefined;
+  /**
+   * This node's own connections and the owners of their sessions, kept in
+   * step with Redis so that, admitting alone during an outage, the node
+   * still counts the clients it had before.
+   */
+  private readonly insurance = new MemoryConnectionRegistry();
+  private admittingAlone = false;
 
-  constructor(
-    private readonly run: Run,
-    private readonly local: LocalEntries,
-    private readonly nodeId: string,
-    private readonly flushIntervalMs: number,
-    private readonly log: Logger,
-    private readonly cleanUp: CleanUp,
-  ) {}
+  constructor(private readonly options: RegistryOptions) {}
+
+  private get run(): Run {
+    return this.options.run;
+  }
+
+  private get local(): LocalEntries {
+    return this.options.local;
+  }
 
   async admit(connection: ConnectionInfo, limits: ConnectionLimits): Promise<AdmitResult> {
-    const reply = replyString(
-      await this.run(
-        scripts.ADMIT,
-        connection.id,
-        connection.sessionId,
-        connection.userId === null ? "0" : "1",
-        connection.userId ?? "",
-        String(connection.connectedAt),
-        connection.nodeId,
-        String(limits.maxConnections),
-        String(limits.maxConnectionsPerSession),
-      ),
-    );
-    if (REFUSALS.has(reply)) {
-      return { admitted: false, reason: reply as "session_full" | "server_full" | "forbidden" };
+    let reply: string;
+    try {
+      reply = replyString(
+        await this.run(
+          scripts.ADMIT,
+          connection.id,
+          connection.sessionId,
+          connection.userId === null ? "0" : "1",
+          connection.userId ?? "",
+          String(connection.connectedAt),
+          connection.nodeId,
+          String(limits.maxConnections),
+          String(limits.maxConnectionsPerSession),
+          String(limits.ownerTtlMs),
+          String(limits.maxSessions),
+          String(this.options.nodeTtlMs),
+        ),
+      );
+    } catch (error) {
+      if (this.options.onRedisDown === "local" && connection.nodeId === this.options.nodeId) {
+        return this.admitAlone(connection, limits, error);
+      }
+      throw error;
     }
-    if (connection.nodeId === this.nodeId) {
-      this.local.connections.set(connection.id, { info: { ...connection }, messages: 0 });
+    if (REFUSALS.has(reply)) return { admitted: false, reason: reply as RefusalReason };
+    if (this.admittingAlone) {
+      this.admittingAlone = false;
+      this.options.log.info("redis state: admitting through Redis again");
     }
+    this.keepLocally(connection, limits);
     return { admitted: true };
+  }
+
+  /** CLUSTER_ADMISSION_ON_REDIS_DOWN=local: this node's caps and owners only, until Redis is back. */
+  private async admitAlone(
+    connection: ConnectionInfo,
+    limits: ConnectionLimits,
+    error: unknown,
+  ): Promise<AdmitResult> {
+    if (!this.admittingAlone) {
+      this.admittingAlone = true;
+      this.options.log.warn("redis state: Redis unreachable; admitting under this node's caps", {
+        error,
+      });
+    }
+    const result = await this.insurance.admit(connection, limits);
+    if (!result.admitted) return result;
+    this.local.connections.set(connection.id, {
+      info: { ...connection },
+      messages: 0,
+      ownerTtlMs: limits.ownerTtlMs,
+    });
+    this.options.admittedAlone();
+    return result;
+  }
+
+  private keepLocally(connection: ConnectionInfo, limits: ConnectionLimits): void {
+    if (connection.nodeId !== this.options.nodeId) return;
+    this.local.connections.set(connection.id, {
+      info: { ...connection },
+      messages: 0,
+      ownerTtlMs: limits.ownerTtlMs,
+    });
+    this.insurance.record(connection, limits.ownerTtlMs);
   }
 
   /** Never rejects: with Redis down, the release is retried after the next heartbeat. */
   async release(connectionId: string): Promise<void> {
     // Forget locally first: a restore racing this release must not bring it back.
+    this.forgetLocally(connectionId);
+    await this.options.cleanUp(() => this.run(scripts.RELEASE, connectionId));
+  }
+
+  forgetLocally(connectionId: string): void {
     this.local.connections.delete(connectionId);
-    await this.cleanUp(() => this.run(scripts.RELEASE, connectionId));
+    void this.insurance.release(connectionId);
   }
 
   countMessage(connectionId: string): void {
     this.local.countMessage(connectionId);
     if (this.flushTimer) return;
-    this.flushTimer = setTimeout(() => void this.flush(), this.flushIntervalMs);
+    this.flushTimer = setTimeout(() => void this.flush(), this.options.flushIntervalMs);
     this.flushTimer.unref();
   }
 
@@ -112,7 +197,7 @@ class RedisConnectionRegistry implements ConnectionRegistry {
     try {
       await this.run(scripts.COUNT_MESSAGES, String(total), ...pairs);
     } catch (error) {
-      this.log.debug("redis state: message counts dropped", { error, total });
+      this.options.log.debug("redis state: message counts dropped", { error, total });
     }
   }
 
@@ -156,9 +241,10 @@ class RedisConnectionRegistry implements ConnectionRegistry {
     };
   }
 
-  stopFlushing(): void {
+  stop(): void {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
+    this.insurance.stop();
   }
 }
 
@@ -250,14 +336,8 @@ export function createRedisState(options: RedisStateOptions): RedisState {
   if (nodeId.includes(":")) throw new Error(`nodeId must not contain ":": ${nodeId}`);
   const prefix = options.prefix ?? "gw:";
   const local = new LocalEntries();
-  const presence = new Presence({
-    client,
-    prefix,
-    nodeId,
-    ttlMs: options.nodeTtlMs ?? 15_000,
-    local,
-    log,
-  });
+  const nodeTtlMs = options.nodeTtlMs ?? 15_000;
+  const presence = new Presence({ client, prefix, nodeId, ttlMs: nodeTtlMs, local, log });
   // Scripts count the calling node as alive even before its first heartbeat
   // lands, so nothing needs to wait for it.
   void presence.start();
@@ -270,14 +350,17 @@ export function createRedisState(options: RedisStateOptions): RedisState {
       presence.defer(task);
     }
   };
-  const connections = new RedisConnectionRegistry(
+  const connections = new RedisConnectionRegistry({
     run,
     local,
     nodeId,
-    options.flushIntervalMs ?? 100,
+    nodeTtlMs,
+    flushIntervalMs: options.flushIntervalMs ?? 100,
     log,
     cleanUp,
-  );
+    onRedisDown: options.onRedisDown ?? "refuse",
+    admittedAlone: () => presence.restoreOnNextBeat(),
+  });
 
   const streams = options.streams ?? new MemoryStreamStore();
   let closing: Promise<void> | undefined;
@@ -289,10 +372,11 @@ export function createRedisState(options: RedisStateOptions): RedisState {
     streams,
     heartbeat: () => presence.beat(),
     suspendHeartbeat: () => presence.stop(),
+    missRelease: (connectionId) => connections.forgetLocally(connectionId),
     close() {
       closing ??= (async () => {
         presence.stop();
-        connections.stopFlushing();
+        connections.stop();
         // A store passed in belongs to the caller, like the client.
         if (!options.streams && streams instanceof MemoryStreamStore) streams.clear();
         // With Redis down, leaving is impossible: the alive key expires on

@@ -13,8 +13,13 @@ export interface RedisStreamStoreOptions {
   log: Logger;
   /** The same key prefix as the rest of the state, where the nodes' alive keys live. */
   prefix?: string;
-  /** Entries kept per stream (approximately); older chunks are trimmed first. */
+  /** Entries kept per stream (AGENT_STREAM_MAX_EVENTS); the oldest go first. */
   maxLength?: number;
+  /**
+   * Appends kept in order while Redis is unreachable and written once it is
+   * back (CLUSTER_OUTAGE_BUFFER_EVENTS); beyond it the oldest are dropped.
+   */
+  outageBufferEvents?: number;
   /** How long a stream that is never closed (its node died) stays in Redis. */
   openTtlMs?: number;
   /** How long one XREAD blocks: also the period of the owner liveness check. */
@@ -34,7 +39,14 @@ interface Follower {
 
 type Entry = [id: string, event: StreamEvent];
 
+/** A write waiting for Redis; `event` marks an append, the kind the buffer's bound counts. */
+interface HeldWrite {
+  args: string[];
+  event: boolean;
+}
+
 const PAGE = 1000;
+const RETRY_MS = 200;
 
 /**
  * Stream histories in Redis, one Redis Stream per message, so a client can
@@ -52,6 +64,11 @@ const PAGE = 1000;
  * followers on one dedicated connection, so followers cost no connections.
  * While it waits it checks the producers' alive keys: a follower of a dead
  * node gets what was stored, then a synthetic `run_lost` error, never silence.
+ *
+ * While Redis is unreachable, writes wait in a bounded buffer, in order, and
+ * are sent once it is back, so a resume elsewhere has no gap. Chunk seqs
+ * start at 1, so a first stored chunk above `afterSeq + 1` means the chunks
+ * in between were trimmed by the length cap.
  */
 export class RedisStreamStore implements StreamStore {
   private readonly prefix: string;
@@ -67,12 +84,35 @@ export class RedisStreamStore implements StreamStore {
   private blocked = false;
   private stopped = false;
   private failing = false;
+  private readonly held: HeldWrite[] = [];
+  private heldEvents = 0;
+  private droppedEvents = 0;
+  private flushing: Promise<void> | undefined;
+  /** Retries the held writes while Redis is away: nothing else may come to send them. */
+  private retry: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: RedisStreamStoreOptions) {
     this.prefix = options.prefix ?? "gw:";
     this.maxLength = String(options.maxLength ?? 10_000);
     this.openTtl = String(options.openTtlMs ?? 24 * 3600_000);
     this.blockMs = options.blockMs ?? 1000;
+  }
+
+  /** Writes what waited for Redis, if it is reachable; the store also retries on its own. */
+  resumeWrites(): Promise<void> {
+    this.flushing ??= this.flushHeld().finally(() => {
+      this.flushing = undefined;
+      if (this.held.length === 0) {
+        clearInterval(this.retry);
+        this.retry = undefined;
+      }
+    });
+    return this.flushing;
+  }
+
+  /** Writes still waiting for Redis, for tests and metrics. */
+  get heldWrites(): number {
+    return this.held.length;
   }
 
   open(ref: StreamRef): void {
@@ -87,7 +127,8 @@ export class RedisStreamStore implements StreamStore {
   append(ref: StreamRef, event: StreamEvent): void {
     const [key] = this.keys(ref);
     const entry = JSON.stringify(event);
-    this.send(["XADD", key, "MAXLEN", "~", this.maxLength, "*", "e", entry]);
+    // Exact trimming, so memory and Redis keep the same history.
+    this.send(["XADD", key, "MAXLEN", this.maxLength, "*", "e", entry], true);
     if (this.fresh.delete(key)) this.send(["PEXPIRE", key, this.openTtl]);
   }
 
@@ -113,18 +154,22 @@ export class RedisStreamStore implements StreamStore {
     const info = Object.fromEntries(pairs(fields));
     let lastId = "0-0";
     let ended = false;
+    let firstSeq: number | undefined;
     for (let start = "-"; ; start = `(${lastId}`) {
       const page = entries(
         await client.sendCommand(["XRANGE", key, start, "+", "COUNT", String(PAGE)]),
       );
       for (const [id, event] of page) {
         lastId = id;
+        firstSeq ??= event.payload.seq;
         ended = deliver(event, afterSeq, onEvent) || ended;
       }
       if (page.length < PAGE) break;
     }
-    if (ended || info["ended"] === "1") return { done: Promise.resolve("ended") };
-    if (signal.aborted) return { done: Promise.resolve("aborted") };
+    const trimmed =
+      firstSeq !== undefined && firstSeq > afterSeq + 1 ? { trimmedBefore: firstSeq } : {};
+    if (ended || info["ended"] === "1") return { done: Promise.resolve("ended"), ...trimmed };
+    if (signal.aborted) return { done: Promise.resolve("aborted"), ...trimmed };
 
     const done = new Promise<"ended" | "aborted">((resolve) => {
       const follower: Follower = {
@@ -145,12 +190,13 @@ export class RedisStreamStore implements StreamStore {
       this.followers.add(follower);
     });
     this.wake();
-    return { done };
+    return { done, ...trimmed };
   }
 
   /** Ends every follower as aborted and stops reading; the caller closes the clients. */
   stop(): void {
     this.stopped = true;
+    clearInterval(this.retry);
     for (const follower of [...this.followers]) follower.finish("aborted");
   }
 
@@ -164,22 +210,91 @@ export class RedisStreamStore implements StreamStore {
     return [`${this.prefix}stream:${id}`, `${this.prefix}stream-meta:${id}`];
   }
 
-  /** Fire and forget, in order; one warning per outage rather than one per token. */
-  private send(args: string[]): void {
+  /**
+   * Fire and forget, in order. While Redis is unreachable, or older writes
+   * still wait, the write waits too: sending it first would reorder the
+   * stream. One warning per outage rather than one per token.
+   */
+  private send(args: string[], event = false): void {
+    const { client } = this.options;
+    if (this.held.length > 0 || this.flushing || !client.isReady) {
+      this.hold({ args, event });
+      if (client.isReady) void this.resumeWrites();
+      return;
+    }
     const failed = (error: unknown) => {
-      if (this.failing) return;
-      this.failing = true;
-      this.options.log.warn("redis streams: writes failing; stream history is incomplete", {
-        error,
-      });
+      this.warnFailing(error);
+      // A command Redis itself refused would fail again: only a lost connection is retried.
+      if (!client.isReady) this.hold({ args, event });
     };
     try {
-      this.options.client.sendCommand(args).then(() => {
+      client.sendCommand(args).then(() => {
         if (this.failing) this.options.log.info("redis streams: writes succeed again");
         this.failing = false;
       }, failed);
     } catch (error) {
       failed(error);
+    }
+  }
+
+  private warnFailing(error: unknown): void {
+    if (this.failing) return;
+    this.failing = true;
+    this.options.log.warn("redis streams: writes failing; holding them until Redis is back", {
+      error,
+    });
+  }
+
+  private hold(write: HeldWrite): void {
+    this.held.push(write);
+    if (!this.retry && !this.stopped) {
+      this.retry = setInterval(() => {
+        if (this.options.client.isReady) void this.resumeWrites();
+      }, RETRY_MS);
+      this.retry.unref();
+    }
+    if (!write.event) return;
+    this.heldEvents++;
+    const max = this.options.outageBufferEvents ?? 10_000;
+    while (this.heldEvents > max) {
+      const oldest = this.held.findIndex((w) => w.event);
+      this.held.splice(oldest, 1);
+      this.heldEvents--;
+      if (this.droppedEvents++ === 0) {
+        this.options.log.warn(
+          "redis streams: outage buffer full; dropping the oldest stream events",
+          { max },
+        );
+      }
+    }
+  }
+
+  /** Sends the held writes in order, a page at a time; what a new outage cuts off waits again. */
+  private async flushHeld(): Promise<void> {
+    const { client, log } = this.options;
+    while (this.held.length > 0 && client.isReady && !this.stopped) {
+      const page = this.held.splice(0, PAGE);
+      this.heldEvents -= page.filter((w) => w.event).length;
+      const results = await Promise.allSettled(page.map((w) => client.sendCommand(w.args)));
+      const lost = page.filter((_, i) => results[i]?.status === "rejected");
+      if (lost.length === 0) continue;
+      if (client.isReady) {
+        log.warn("redis streams: Redis refused held writes", { count: lost.length });
+        continue;
+      }
+      this.held.unshift(...lost);
+      this.heldEvents += lost.filter((w) => w.event).length;
+      return;
+    }
+    if (this.held.length === 0 && this.droppedEvents > 0) {
+      log.warn("redis streams: stream events were dropped during the outage", {
+        dropped: this.droppedEvents,
+      });
+      this.droppedEvents = 0;
+    }
+    if (this.held.length === 0 && this.failing) {
+      this.failing = false;
+      log.info("redis streams: held writes sent; writes succeed again");
     }
   }
 
@@ -191,7 +306,8 @@ export class RedisStreamStore implements StreamStore {
     }
     if (this.blocked && this.readerId) {
       this.blocked = false;
-      this.send(["CLIENT", "UNBLOCK", this.readerId]);
+      // Not a stream write: never held for later.
+      this.options.client.sendCommand(["CLIENT", "UNBLOCK", this.readerId]).catch(() => {});
     }
   }
 

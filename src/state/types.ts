@@ -16,10 +16,15 @@ export interface ConnectionInfo {
 export interface ConnectionLimits {
   maxConnections: number;
   maxConnectionsPerSession: number;
+  /** How long a session remembers its owner after its last admission or release. */
+  ownerTtlMs: number;
+  /** Sessions whose owner is remembered at once; a new session beyond it is refused. */
+  maxSessions: number;
 }
 
-export type AdmitResult =
-  { admitted: true } | { admitted: false; reason: "session_full" | "server_full" | "forbidden" };
+export type RefusalReason = "session_full" | "server_full" | "forbidden" | "too_many_sessions";
+
+export type AdmitResult = { admitted: true } | { admitted: false; reason: RefusalReason };
 
 export interface ConnectionStats extends ConnectionInfo {
   messageCount: number;
@@ -35,8 +40,10 @@ export interface Statistics {
 export interface ConnectionRegistry {
   /**
    * Adds the connection unless a cap is reached or the session belongs to
-   * another user. Check and insert are one atomic step, so two nodes cannot
-   * both admit the last free place.
+   * another principal (a user, or anonymous). A session remembers its owner
+   * from its first admission until `ownerTtlMs` after its last admission or
+   * release, connected or not. Check and insert are one atomic step, so two
+   * nodes cannot both admit the last free place.
    */
   admit(connection: ConnectionInfo, limits: ConnectionLimits): Promise<AdmitResult>;
   release(connectionId: string): Promise<void>;
@@ -88,6 +95,11 @@ export interface StreamEvent {
 /** A follower past its replay: `done` settles when the stream ends or the follower aborts. */
 export interface StreamFollower {
   done: Promise<"ended" | "aborted">;
+  /**
+   * Set when chunks the follower asked for (`afterSeq + 1` onwards) were
+   * dropped under the history cap: the first seq still stored.
+   */
+  trimmedBefore?: number;
 }
 
 /**

@@ -99,3 +99,7 @@ export function recordEvents(
   socket.onAny((type: string, payload: Record<string, unknown>) => events.push({ type, payload }));
   return events;
 }
+
+/** An API key for tests that read what only the operator may see (docs/security.md). */
+export const OPERATOR_KEY = "operator-test-api-key-0123456789";
+export const asOperator = { headers: { authorization: `Bearer ${OPERATOR_KEY}` } };

@@ -7,7 +7,10 @@ import type { ConnectionInfo, RunInfo } from "../types.js";
  * waiting on Redis.
  */
 export class LocalEntries {
-  readonly connections = new Map<string, { info: ConnectionInfo; messages: number }>();
+  readonly connections = new Map<
+    string,
+    { info: ConnectionInfo; messages: number; ownerTtlMs: number }
+  >();
   readonly memberships = new Map<string, Set<string>>();
   readonly runs = new Map<string, RunInfo>();
   /** Message counts not yet sent to Redis, by connection. */
@@ -48,12 +51,13 @@ export class LocalEntries {
   snapshot(): string {
     const str = String;
     return JSON.stringify({
-      connections: [...this.connections.values()].map(({ info, messages }) => ({
+      connections: [...this.connections.values()].map(({ info, messages, ownerTtlMs }) => ({
         id: info.id,
         session: info.sessionId,
         user: info.userId ?? undefined,
         at: str(info.connectedAt),
         messages: str(messages - (this.pendingMessages.get(info.id) ?? 0)),
+        ttl: str(ownerTtlMs),
       })),
       memberships: [...this.memberships].flatMap(([id, projects]) =>
         [...projects].map((project) => [id, project]),

@@ -31,6 +31,8 @@ export class Presence {
   private beating: Promise<void> | undefined;
   private failing = false;
   private registered = false;
+  /** Set when this node admitted on its own during an outage: Redis must learn of those. */
+  private mustRestore = false;
   private deferred: Array<() => Promise<unknown>> = [];
   private readonly prefixArgs: string[];
 
@@ -68,6 +70,11 @@ export class Presence {
     this.deferred.push(task);
   }
 
+  /** Puts this node's entries back at the next successful heartbeat, even if Redis kept its alive key. */
+  restoreOnNextBeat(): void {
+    this.mustRestore = true;
+  }
+
   /** Deletes the alive key first, so the node stops counting at once, then its entries. */
   async leave(): Promise<void> {
     this.stop();
@@ -78,18 +85,25 @@ export class Presence {
   private async refresh(): Promise<void> {
     const { client, log, local } = this.options;
     try {
+      const ttl = String(this.options.ttlMs);
       const reply = replyArray(
-        await HEARTBEAT.run(client, [...this.prefixArgs, String(this.options.ttlMs)]),
+        await HEARTBEAT.run(client, [...this.prefixArgs, ttl, ...local.connections.keys()]),
       );
-      if (reply[0] === 0) {
+      if (reply[0] === 0 || this.mustRestore) {
         // Our entries may be gone (Redis restarted, or we were presumed dead
         // and purged): put back what this node still holds.
-        if (this.registered) {
+        if (this.registered && reply[0] === 0) {
           log.warn("redis state: this node's entries were lost; restoring them", {
             connections: local.connections.size,
           });
         }
-        await RESTORE.run(client, [...this.prefixArgs, local.snapshot()]);
+        this.mustRestore = false;
+        await RESTORE.run(client, [...this.prefixArgs, local.snapshot(), ttl]).catch(
+          (error: unknown) => {
+            this.mustRestore = true;
+            throw error;
+          },
+        );
       }
       this.registered = true;
       if (this.failing) log.info("redis state: heartbeat restored");

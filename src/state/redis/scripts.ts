@@ -7,7 +7,12 @@ import { LuaScript } from "./lua.js";
  *   P node-conns:<node>         set of the node's connection ids
  *   P node-projects:<node>      set of projects the node has members in
  *   P node-runs:<node>          set of sessions whose run the node claimed
- *   P conn:<id>                 hash: session, node, at, messages, user (absent = anonymous)
+ *   P conn:<id>                 hash: session, node, at, messages, ttl (the owner's), user
+ *                               (absent = anonymous); expires one node TTL after the
+ *                               node's last heartbeat that still held it
+ *   P owner:<session>           string u:<user> or a (anonymous), expires owner TTL after
+ *                               the session's last admission or release
+ *   P owners                    sorted set of session -> owner expiry (ms), for the cap
  *   P conn-projects:<id>        set of the connection's projects
  *   P session:<session>         set of connection ids
  *   P members:<node>:<project>  set of the project's connection ids on that node
@@ -62,6 +67,22 @@ local function remove_connection(node, id, with_projects)
   redis.call('DEL', key)
   redis.call('SREM', p .. 'node-conns:' .. node, id)
 end
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function remember_owner(session, principal, ttl, only_if_new)
+  local key = p .. 'owner:' .. session
+  local set
+  if only_if_new then set = redis.call('SET', key, principal, 'PX', ttl, 'NX')
+  else set = redis.call('SET', key, principal, 'PX', ttl) end
+  if set then redis.call('ZADD', p .. 'owners', string.format('%.0f', now_ms() + ttl), session) end
+end
+local function refresh_owner(session, ttl)
+  if redis.call('PEXPIRE', p .. 'owner:' .. session, ttl) == 1 then
+    redis.call('ZADD', p .. 'owners', 'XX', string.format('%.0f', now_ms() + ttl), session)
+  end
+end
 local function set_run(session, message, node, at)
   local key = p .. 'run:' .. session
   local owner = redis.call('HGET', key, 'node')
@@ -77,43 +98,55 @@ end
 const script = (body: string) => new LuaScript(PRELUDE + body);
 
 /**
- * ARGV[3..10] = id, session, has_user (1/0), user, connected_at, node,
- * max_connections, max_per_session. Returns ok or the refusal reason.
- * Ghost members of a session (dead node) are skipped; members whose hash is
- * gone are dropped on the way.
+ * ARGV[3..13] = id, session, has_user (1/0), user, connected_at, node,
+ * max_connections, max_per_session, owner_ttl_ms, max_sessions, conn_ttl_ms.
+ * Returns ok or the refusal reason. Ghost members of a session (dead node)
+ * are skipped; members whose hash is gone are dropped on the way. A session
+ * with live members belongs to them even if its owner record expired.
  */
 export const ADMIT = script(`
 local id, session, has_user, user = ARGV[3], ARGV[4], ARGV[5] == '1', ARGV[6]
+local owner_ttl = ARGV[11]
+local principal = has_user and ('u:' .. user) or 'a'
 local session_key = p .. 'session:' .. session
-local live, owner_known, owner = 0, false, false
+local owner = redis.call('GET', p .. 'owner:' .. session)
+local live = 0
 for _, member in ipairs(redis.call('SMEMBERS', session_key)) do
   local c = redis.call('HMGET', p .. 'conn:' .. member, 'node', 'user')
   if not c[1] then
     redis.call('SREM', session_key, member)
   elseif alive(c[1]) then
     live = live + 1
-    if not owner_known then owner_known, owner = true, c[2] end
+    if not owner then owner = c[2] and ('u:' .. c[2]) or 'a' end
   end
 end
-if owner_known and owner ~= (has_user and user or false) then return 'forbidden' end
+if owner and owner ~= principal then return 'forbidden' end
 if live >= tonumber(ARGV[10]) then return 'session_full' end
 local total = 0
 for _, node in ipairs(live_nodes()) do total = total + redis.call('SCARD', p .. 'node-conns:' .. node) end
 if total >= tonumber(ARGV[9]) then return 'server_full' end
+if not owner then
+  local owners = p .. 'owners'
+  redis.call('ZREMRANGEBYSCORE', owners, '-inf', string.format('%.0f', now_ms()))
+  if redis.call('ZCARD', owners) >= tonumber(ARGV[12]) then return 'too_many_sessions' end
+end
 local key = p .. 'conn:' .. id
-redis.call('HSET', key, 'session', session, 'node', ARGV[8], 'at', ARGV[7], 'messages', 0)
+redis.call('HSET', key, 'session', session, 'node', ARGV[8], 'at', ARGV[7], 'messages', 0, 'ttl', owner_ttl)
 if has_user then redis.call('HSET', key, 'user', user) end
+redis.call('PEXPIRE', key, ARGV[13])
 redis.call('SADD', session_key, id)
 redis.call('SADD', p .. 'node-conns:' .. ARGV[8], id)
 redis.call('HINCRBY', p .. 'totals', 'connections', 1)
+remember_owner(session, principal, owner_ttl)
 return 'ok'
 `);
 
-/** ARGV[3] = id. Project memberships stay until leaveAll, as in memory. */
+/** ARGV[3] = id. Extends the session's owner record. Project memberships stay until leaveAll, as in memory. */
 export const RELEASE = script(`
-local node = redis.call('HGET', p .. 'conn:' .. ARGV[3], 'node')
-if not node then return 0 end
-remove_connection(node, ARGV[3], false)
+local c = redis.call('HMGET', p .. 'conn:' .. ARGV[3], 'node', 'session', 'ttl')
+if not c[1] then return 0 end
+if c[3] then refresh_owner(c[2], c[3]) end
+remove_connection(c[1], ARGV[3], false)
 return 1
 `);
 
@@ -218,7 +251,10 @@ return false
 `);
 
 /**
- * ARGV[3] = TTL in ms. Refreshes the caller's alive key. Returns 1 if the key
+ * ARGV[3] = TTL in ms, ARGV[4..] = the connections this node still holds.
+ * Refreshes the caller's alive key and those connections' entries; an entry
+ * the node no longer holds (a release that never reached Redis) expires on
+ * its own and is swept from the node's set here. Returns 1 if the alive key
  * still existed (0 means this node was presumed dead and must restore its
  * entries), then the registered nodes that are dead.
  */
@@ -226,6 +262,11 @@ export const HEARTBEAT = script(`
 local key = p .. 'alive:' .. me
 local out = {redis.call('EXISTS', key)}
 redis.call('SET', key, '1', 'PX', ARGV[3])
+for i = 4, #ARGV do redis.call('PEXPIRE', p .. 'conn:' .. ARGV[i], ARGV[3]) end
+local conns = p .. 'node-conns:' .. me
+for _, id in ipairs(redis.call('SMEMBERS', conns)) do
+  if redis.call('EXISTS', p .. 'conn:' .. id) == 0 then redis.call('SREM', conns, id) end
+end
 redis.call('SADD', p .. 'nodes', me)
 for _, node in ipairs(redis.call('SMEMBERS', p .. 'nodes')) do
   if redis.call('EXISTS', p .. 'alive:' .. node) == 0 then out[#out + 1] = node end
@@ -264,17 +305,21 @@ return 0
 `);
 
 /**
- * ARGV[3] = JSON {connections: [{id, session, user?, at, messages}],
- * memberships: [[id, project]], runs: [{session, message, at}]}, all strings.
- * Puts back the caller's own entries after it was presumed dead; caps are not
- * checked, those clients are connected already.
+ * ARGV[3] = JSON {connections: [{id, session, user?, at, messages, ttl}],
+ * memberships: [[id, project]], runs: [{session, message, at}]}, all strings;
+ * ARGV[4] = the node TTL in ms.
+ * Puts back the caller's own entries after it was presumed dead, or after it
+ * admitted alone during an outage; caps are not checked, those clients are
+ * connected already. An owner recorded meanwhile by another node is kept.
  */
 export const RESTORE = script(`
 local data = cjson.decode(ARGV[3])
 for _, c in ipairs(data.connections) do
   local key = p .. 'conn:' .. c.id
-  redis.call('HSET', key, 'session', c.session, 'node', me, 'at', c.at, 'messages', c.messages)
+  redis.call('HSET', key, 'session', c.session, 'node', me, 'at', c.at, 'messages', c.messages, 'ttl', c.ttl)
   if type(c.user) == 'string' then redis.call('HSET', key, 'user', c.user) end
+  redis.call('PEXPIRE', key, ARGV[4])
+  remember_owner(c.session, type(c.user) == 'string' and ('u:' .. c.user) or 'a', c.ttl, true)
   redis.call('SADD', p .. 'session:' .. c.session, c.id)
   redis.call('SADD', p .. 'node-conns:' .. me, c.id)
 end
