@@ -6,6 +6,7 @@ export { DemoChatModel, type DemoChatModelFields } from "./demo-chat-model.js";
 export {
   buildDiscussionGraph,
   DEFAULT_PERSONAS,
+  discussionStepLimit,
   DiscussionState,
   type DiscussionGraph,
   type Persona,
