@@ -46,6 +46,10 @@ const EnvSchema = Type.Object({
   REDIS_URL: Type.Optional(Type.String({ pattern: "^rediss?://" })),
   CLUSTER_NODE_TTL_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 15 }),
   WORKERS: Type.Integer({ minimum: 1, default: 1 }),
+  // Conversation memory bounds (src/agents/thread-bounds.ts)
+  AGENT_HISTORY_MAX_MESSAGES: Type.Integer({ minimum: 1, default: 50 }),
+  AGENT_THREAD_TTL: Type.Number({ exclusiveMinimum: 0, default: 86400 }),
+  AGENT_MAX_THREADS: Type.Integer({ minimum: 1, default: 10000 }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -87,6 +91,12 @@ export interface Config {
     runTimeoutMs: number;
     /** Tokens produced within this window leave as one stream_chunk; 0 sends each token at once. */
     streamCoalesceMs: number;
+    /** The newest messages of a thread the model sees, besides the system prompt. */
+    historyMaxMessages: number;
+    /** A conversation not written for this long is deleted from the checkpointer. */
+    threadTtlMs: number;
+    /** Most conversations the in-memory checkpointer holds; the least recently written go first. */
+    maxThreads: number;
   };
   /** Set: the node joins a cluster through Redis. Unset: everything stays in memory. */
   redisUrl: string | undefined;
@@ -189,6 +199,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxQueue: checked.AGENT_MAX_QUEUE,
       runTimeoutMs: checked.AGENT_RUN_TIMEOUT * 1000,
       streamCoalesceMs: checked.WS_STREAM_COALESCE_MS,
+      historyMaxMessages: checked.AGENT_HISTORY_MAX_MESSAGES,
+      threadTtlMs: checked.AGENT_THREAD_TTL * 1000,
+      maxThreads: checked.AGENT_MAX_THREADS,
     },
     redisUrl: checked.REDIS_URL,
     clusterNodeTtlMs: checked.CLUSTER_NODE_TTL_SECONDS * 1000,

@@ -31,11 +31,16 @@ export async function createAgentRuntime(
   agentModel?: { model: BaseChatModel; vendor: string },
 ): Promise<AgentRuntime> {
   const { model, vendor } = agentModel ?? createChatModel(config.agent);
-  const checkpointer = await createCheckpointer(config.agent.checkpointDatabaseUrl);
+  const { checkpointDatabaseUrl, threadTtlMs, maxThreads, historyMaxMessages } = config.agent;
+  const checkpointer = await createCheckpointer(checkpointDatabaseUrl, {
+    ttlMs: threadTtlMs,
+    maxThreads,
+  });
   const chatGraph = buildAgentGraph({
     model,
     tools: tools.list(),
     checkpointer: checkpointer.saver,
+    historyMaxMessages,
   });
   return {
     vendor,
