@@ -17,6 +17,7 @@ import {
   type LangGraphRunnableConfig,
 } from "@langchain/langgraph";
 import { ToolNode, toolsCondition } from "@langchain/langgraph/prebuilt";
+import type { ModelHealth } from "./model-health.js";
 
 const SYSTEM_PROMPT =
   "You are a helpful assistant inside a real-time gateway. Use the calculator tool for any arithmetic and the current_time tool for the date or time; never guess them. Keep answers short.";
@@ -32,8 +33,16 @@ export function buildAgentGraph(opts: {
   checkpointer: BaseCheckpointSaver;
   /** AGENT_HISTORY_MAX_MESSAGES: the newest messages the model sees, besides the system prompt. */
   historyMaxMessages?: number;
+  /** Counts the model's failures for readiness and names its server in their errors. */
+  health?: ModelHealth;
 }) {
-  const { model, tools, checkpointer, historyMaxMessages = DEFAULT_HISTORY_MAX_MESSAGES } = opts;
+  const {
+    model,
+    tools,
+    checkpointer,
+    historyMaxMessages = DEFAULT_HISTORY_MAX_MESSAGES,
+    health,
+  } = opts;
   let bound: Runnable<BaseMessage[], BaseMessage> = model;
   if (tools.length > 0) {
     if (!model.bindTools) throw new Error(`Model "${model._llmType()}" cannot use tools`);
@@ -50,8 +59,15 @@ export function buildAgentGraph(opts: {
       answerDanglingToolCalls(state.messages),
       historyMaxMessages,
     );
-    const response = await bound.invoke([new SystemMessage(SYSTEM_PROMPT), ...history], config);
-    return { messages: [response] };
+    try {
+      const response = await bound.invoke([new SystemMessage(SYSTEM_PROMPT), ...history], config);
+      health?.succeeded();
+      return { messages: [response] };
+    } catch (error) {
+      // A cancelled run says nothing about the model.
+      if (!health || config.signal?.aborted) throw error;
+      throw health.failed(error);
+    }
   }
 
   return new StateGraph(MessagesAnnotation)

@@ -50,6 +50,9 @@ const EnvSchema = Type.Object({
   AGENT_HISTORY_MAX_MESSAGES: Type.Integer({ minimum: 1, default: 50 }),
   AGENT_THREAD_TTL: Type.Number({ exclusiveMinimum: 0, default: 86400 }),
   AGENT_MAX_THREADS: Type.Integer({ minimum: 1, default: 10000 }),
+  // Model upstream (src/agents/model-health.ts)
+  AGENT_MODEL_TIMEOUT: Type.Number({ exclusiveMinimum: 0, default: 30 }),
+  AGENT_MODEL_FAILURES_NOT_READY: Type.Integer({ minimum: 1, default: 3 }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -97,6 +100,10 @@ export interface Config {
     threadTtlMs: number;
     /** Most conversations the in-memory checkpointer holds; the least recently written go first. */
     maxThreads: number;
+    /** How long an OpenAI-compatible model may take to connect and start answering. */
+    modelTimeoutMs: number;
+    /** Consecutive model failures after which /readyz reports the node not ready. */
+    modelFailuresNotReady: number;
   };
   /** Set: the node joins a cluster through Redis. Unset: everything stays in memory. */
   redisUrl: string | undefined;
@@ -202,6 +209,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       historyMaxMessages: checked.AGENT_HISTORY_MAX_MESSAGES,
       threadTtlMs: checked.AGENT_THREAD_TTL * 1000,
       maxThreads: checked.AGENT_MAX_THREADS,
+      modelTimeoutMs: checked.AGENT_MODEL_TIMEOUT * 1000,
+      modelFailuresNotReady: checked.AGENT_MODEL_FAILURES_NOT_READY,
     },
     redisUrl: checked.REDIS_URL,
     clusterNodeTtlMs: checked.CLUSTER_NODE_TTL_SECONDS * 1000,
