@@ -43,7 +43,7 @@ export interface GatewayOptions {
    */
   adapter?: Parameters<Server["adapter"]>[0];
   /** Replaces AGENT_MODEL's model, the rest of the run path unchanged (benchmarks, tests). */
-  agentModel?: { model: BaseChatModel; vendor: string };
+  agentModel?: { model: BaseChatModel; vendor: string; endpoint?: string };
 }
 
 export interface Gateway {
@@ -120,7 +120,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const notReadyReason = (): string | null => {
     if (!accepting) return closing ? "shutting down" : "starting";
     if (cluster && !cluster.isReady()) return "redis unavailable";
-    return null;
+    return runtime.modelNotReadyReason();
   };
   const app = createHttpApp(
     config,

@@ -1,5 +1,11 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import { AIMessage, SystemMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
+import {
+  AIMessage,
+  SystemMessage,
+  ToolMessage,
+  trimMessages,
+  type BaseMessage,
+} from "@langchain/core/messages";
 import type { Runnable } from "@langchain/core/runnables";
 import type { StructuredToolInterface } from "@langchain/core/tools";
 import {
@@ -11,6 +17,7 @@ import {
   type LangGraphRunnableConfig,
 } from "@langchain/langgraph";
 import { ToolNode, toolsCondition } from "@langchain/langgraph/prebuilt";
+import type { ModelHealth } from "./model-health.js";
 
 const SYSTEM_PROMPT =
   "You are a helpful assistant inside a real-time gateway. Use the calculator tool for any arithmetic and the current_time tool for the date or time; never guess them. Keep answers short.";
@@ -24,8 +31,18 @@ export function buildAgentGraph(opts: {
   model: BaseChatModel;
   tools: StructuredToolInterface[];
   checkpointer: BaseCheckpointSaver;
+  /** AGENT_HISTORY_MAX_MESSAGES: the newest messages the model sees, besides the system prompt. */
+  historyMaxMessages?: number;
+  /** Counts the model's failures for readiness and names its server in their errors. */
+  health?: ModelHealth;
 }) {
-  const { model, tools, checkpointer } = opts;
+  const {
+    model,
+    tools,
+    checkpointer,
+    historyMaxMessages = DEFAULT_HISTORY_MAX_MESSAGES,
+    health,
+  } = opts;
   let bound: Runnable<BaseMessage[], BaseMessage> = model;
   if (tools.length > 0) {
     if (!model.bindTools) throw new Error(`Model "${model._llmType()}" cannot use tools`);
@@ -38,11 +55,19 @@ export function buildAgentGraph(opts: {
   async function agent(state: typeof MessagesAnnotation.State, config: LangGraphRunnableConfig) {
     // The system prompt is added per call rather than stored, so it can change
     // without rewriting saved conversations.
-    const response = await bound.invoke(
-      [new SystemMessage(SYSTEM_PROMPT), ...answerDanglingToolCalls(state.messages)],
-      config,
+    const history = await newestMessages(
+      answerDanglingToolCalls(state.messages),
+      historyMaxMessages,
     );
-    return { messages: [response] };
+    try {
+      const response = await bound.invoke([new SystemMessage(SYSTEM_PROMPT), ...history], config);
+      health?.succeeded();
+      return { messages: [response] };
+    } catch (error) {
+      // A cancelled run says nothing about the model.
+      if (!health || config.signal?.aborted) throw error;
+      throw health.failed(error);
+    }
   }
 
   return new StateGraph(MessagesAnnotation)
@@ -52,6 +77,22 @@ export function buildAgentGraph(opts: {
     .addConditionalEdges("agent", toolsCondition, ["tools", END])
     .addEdge("tools", "agent")
     .compile({ checkpointer });
+}
+
+const DEFAULT_HISTORY_MAX_MESSAGES = 50;
+
+/**
+ * The prompt's cost follows the thread's length, so the model sees only the
+ * newest messages, oldest dropped first. The kept part never opens with a
+ * tool result whose call was dropped: providers reject such a history.
+ */
+export function newestMessages(messages: BaseMessage[], max: number): Promise<BaseMessage[]> {
+  return trimMessages(messages, {
+    strategy: "last",
+    maxTokens: max,
+    tokenCounter: (kept) => kept.length,
+    startOn: ["human", "ai"],
+  });
 }
 
 /**

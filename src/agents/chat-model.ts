@@ -7,11 +7,14 @@ export interface AgentModel {
   model: BaseChatModel;
   /** "demo" or "openai": lets the gateway say which kind of model answered. */
   vendor: string;
+  /** host[:port] of a remote model, named in its errors and readiness; none for the demo model. */
+  endpoint?: string;
 }
 
 // Local OpenAI-compatible servers (vLLM, llama.cpp, Ollama) ignore the key, but
 // the client refuses to send a request without one.
 const PLACEHOLDER_API_KEY = "not-needed";
+const DEFAULT_OPENAI_URL = "https://api.openai.com/v1";
 
 /** `demo` → the offline DemoChatModel; `openai:<model>` → ChatOpenAI, streaming. */
 export function createChatModel(agent: Config["agent"]): AgentModel {
@@ -32,6 +35,12 @@ export function createChatModel(agent: Config["agent"]): AgentModel {
     apiKey: agent.openaiApiKey ?? PLACEHOLDER_API_KEY,
     configuration: { baseURL: agent.openaiBaseUrl },
     streaming: true,
+    // The client's timeout runs from the request until the response starts,
+    // so it bounds connecting and waiting for the server. Retries would
+    // multiply it (six by default, with backoff: 85-95 s before an answer).
+    timeout: agent.modelTimeoutMs,
+    maxRetries: 0,
   });
-  return { model, vendor: "openai" };
+  const endpoint = new URL(agent.openaiBaseUrl ?? DEFAULT_OPENAI_URL).host;
+  return { model, vendor: "openai", endpoint };
 }

@@ -1,7 +1,8 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
-import { MemorySaver } from "@langchain/langgraph";
-import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import pg from "pg";
+import { LatestCheckpointSaver } from "./latest-checkpoint-saver.js";
+import { PruningPostgresSaver } from "./pruning-postgres-saver.js";
+import { DEFAULT_THREAD_BOUNDS, type ThreadBounds } from "./thread-bounds.js";
 
 export interface Checkpointer {
   saver: BaseCheckpointSaver;
@@ -11,24 +12,41 @@ export interface Checkpointer {
 /**
  * Where conversations are kept: in memory (lost on restart) without a URL,
  * else in PostgreSQL, whose tables `setup()` creates or migrates on start.
+ * Either way a thread keeps only its newest checkpoint and is deleted once
+ * idle past `bounds.ttlMs`.
  */
 export async function createCheckpointer(
   databaseUrl?: string,
-  onIdleError: (error: Error) => void = (error) => process.emitWarning(error),
+  bounds: ThreadBounds = DEFAULT_THREAD_BOUNDS,
+  onBackgroundError: (error: Error) => void = (error) => process.emitWarning(error),
 ): Promise<Checkpointer> {
   if (databaseUrl === undefined) {
-    return { saver: new MemorySaver(), close: () => Promise.resolve() };
+    const saver = new LatestCheckpointSaver(bounds);
+    return {
+      saver,
+      close: () => {
+        saver.close();
+        return Promise.resolve();
+      },
+    };
   }
   const pool = new pg.Pool({ connectionString: databaseUrl });
   // An idle connection dropped by the server emits "error" on the pool; left
   // unhandled it would crash the gateway, while the next query just reconnects.
-  pool.on("error", onIdleError);
-  const saver = new PostgresSaver(pool);
+  pool.on("error", onBackgroundError);
+  const saver = new PruningPostgresSaver(pool, bounds.ttlMs, onBackgroundError);
   try {
     await saver.setup();
   } catch (error) {
     await pool.end();
     throw error;
   }
-  return { saver, close: () => pool.end() };
+  saver.startSweeping();
+  return {
+    saver,
+    close: () => {
+      saver.close();
+      return pool.end();
+    },
+  };
 }

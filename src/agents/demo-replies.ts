@@ -23,8 +23,14 @@ const HAS_OPERATION = /(?:\d|\)|pi)\s*[-+*/^%]\s*[(\s]*(?:\d|pi|[a-z]+\()|[a-z]+
 const TIME_QUESTION =
   /\b(?:what time|current time|the time|time is it|time now|what date|the date|today's date|date today|what day)\b/i;
 const TIME_ZONE = /\b([A-Z][A-Za-z]+\/[A-Za-z_]+(?:\/[A-Za-z_]+)?|UTC)\b/;
-const HISTORY_QUESTION =
-  /\bwhat\b.*\b(?:did|have)\s+i\s+(?:just\s+)?(?:say|said|ask|asked|write|wrote|type|typed)\b|\b(?:previous|last|earlier|prior)\s+(?:message|question)\b/i;
+// "what … did I say": the two halves are searched separately, since one
+// pattern with `.*` between them backtracks quadratically on a long prompt.
+const WHAT = /\bwhat\b/i;
+const DID_I_SAY =
+  /\b(?:did|have)\s+i\s+(?:just\s+)?(?:say|said|ask|asked|write|wrote|type|typed)\b/i;
+const EARLIER_MESSAGE = /\b(?:previous|last|earlier|prior)\s+(?:message|question)\b/i;
+// What the calculator cannot end on: a dangling operator, an opening parenthesis, a dot.
+const TRAILING_OPERATOR = /[-+*/^%(.\s]/;
 
 export function textOf(message: BaseMessage): string {
   const { content } = message;
@@ -47,7 +53,7 @@ export function planReply(messages: BaseMessage[], tools: ReadonlySet<string>): 
 
   const humans = messages.filter((m) => m.getType() === "human").map(textOf);
   const prompt = humans.at(-1)?.trim() ?? "";
-  if (HISTORY_QUESTION.test(prompt)) {
+  if (asksForHistory(prompt)) {
     const previous = humans.at(-2);
     return {
       kind: "text",
@@ -76,12 +82,29 @@ export function planReply(messages: BaseMessage[], tools: ReadonlySet<string>): 
   return { kind: "text", text: musing(prompt) };
 }
 
+function asksForHistory(prompt: string): boolean {
+  if (EARLIER_MESSAGE.test(prompt)) return true;
+  const what = WHAT.exec(prompt);
+  return what !== null && DID_I_SAY.test(prompt.slice(what.index + what[0].length));
+}
+
+/**
+ * Linear in the text's length: a trailing-operator regex anchored with `$`
+ * would be retried from every position of a run such as "((((…1", which
+ * took seconds on a 32,000-character message.
+ */
 export function findExpression(text: string): string | undefined {
   const candidates = (text.match(MATH_RUN) ?? [])
-    .map((run) => run.trim().replace(/[-+*/^%(.\s]+$/, ""))
+    .map(withoutTrailingOperators)
     .filter((run) => /\d/.test(run) && HAS_OPERATION.test(run));
   // The longest run is the whole expression rather than a fragment such as "3 + 4".
   return candidates.sort((a, b) => b.length - a.length)[0];
+}
+
+function withoutTrailingOperators(run: string): string {
+  let end = run.length;
+  while (end > 0 && TRAILING_OPERATOR.test(run.charAt(end - 1))) end--;
+  return run.slice(0, end).trim();
 }
 
 function describeToolResults(messages: BaseMessage[]): string {

@@ -90,4 +90,13 @@ export function buildDiscussionGraph(opts: {
   return builder.compile();
 }
 
+/**
+ * Each turn is one graph step, so LangGraph's default limit of 25 steps
+ * stopped every discussion of 25 turns or more; one step more than the turns
+ * leaves room for the input step.
+ */
+export function discussionStepLimit(participants: number, rounds: number): number {
+  return participants * rounds + 1;
+}
+
 export type DiscussionGraph = ReturnType<typeof buildDiscussionGraph>;

@@ -63,6 +63,12 @@ const EnvSchema = Type.Object({
   }),
   CLUSTER_OUTAGE_BUFFER_EVENTS: Type.Integer({ minimum: 0, default: 10000 }),
   AGENT_STREAM_MAX_EVENTS: Type.Integer({ minimum: 1, default: 10000 }),
+  // Conversation memory bounds (src/agents/thread-bounds.ts)
+  AGENT_HISTORY_MAX_MESSAGES: Type.Integer({ minimum: 1, default: 50 }),
+  AGENT_MAX_THREADS: Type.Integer({ minimum: 1, default: 10000 }),
+  // Model upstream (src/agents/model-health.ts)
+  AGENT_MODEL_TIMEOUT: Type.Number({ exclusiveMinimum: 0, default: 30 }),
+  AGENT_MODEL_FAILURES_NOT_READY: Type.Integer({ minimum: 1, default: 3 }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -126,10 +132,18 @@ export interface Config {
     maxQueuedPerUser: number;
     /** Tokens produced within this window leave as one stream_chunk; 0 sends each token at once. */
     streamCoalesceMs: number;
-    /** How long an idle conversation is kept. */
-    threadTtlMs: number;
     /** Events kept per stream history; older chunks are dropped first. */
     streamMaxEvents: number;
+    /** The newest messages of a thread the model sees, besides the system prompt. */
+    historyMaxMessages: number;
+    /** A conversation not written for this long is deleted from the checkpointer. */
+    threadTtlMs: number;
+    /** Most conversations the in-memory checkpointer holds; the least recently written go first. */
+    maxThreads: number;
+    /** How long an OpenAI-compatible model may take to connect and start answering. */
+    modelTimeoutMs: number;
+    /** Consecutive model failures after which /readyz reports the node not ready. */
+    modelFailuresNotReady: number;
   };
   /** Set: the node joins a cluster through Redis. Unset: everything stays in memory. */
   redisUrl: string | undefined;
@@ -251,8 +265,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxQueuedPerUser: checked.AGENT_MAX_QUEUED_PER_USER,
       runTimeoutMs,
       streamCoalesceMs: checked.WS_STREAM_COALESCE_MS,
-      threadTtlMs,
       streamMaxEvents: checked.AGENT_STREAM_MAX_EVENTS,
+      historyMaxMessages: checked.AGENT_HISTORY_MAX_MESSAGES,
+      threadTtlMs,
+      maxThreads: checked.AGENT_MAX_THREADS,
+      modelTimeoutMs: checked.AGENT_MODEL_TIMEOUT * 1000,
+      modelFailuresNotReady: checked.AGENT_MODEL_FAILURES_NOT_READY,
     },
     redisUrl: checked.REDIS_URL,
     clusterNodeTtlMs: checked.CLUSTER_NODE_TTL_SECONDS * 1000,

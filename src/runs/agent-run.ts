@@ -1,5 +1,6 @@
 import { HumanMessage } from "@langchain/core/messages";
 import type { StreamEvent as GraphEvent } from "@langchain/core/tracers/log_stream";
+import { discussionStepLimit } from "../agents/index.js";
 import { GatewayError } from "../core/errors.js";
 import type { ServerEventMap, ServerEventType } from "../core/protocol.js";
 import type { AgentRuntime } from "./agent-runtime.js";
@@ -205,9 +206,13 @@ export class AgentRun {
           perRound: request.participants.length,
           total: request.participants.length * request.rounds,
         };
-        return runtime
-          .discussionGraph(request.participants, request.rounds)
-          .streamEvents({ topic: request.topic }, options);
+        return runtime.discussionGraph(request.participants, request.rounds).streamEvents(
+          { topic: request.topic },
+          {
+            ...options,
+            recursionLimit: discussionStepLimit(request.participants.length, request.rounds),
+          },
+        );
     }
   }
 

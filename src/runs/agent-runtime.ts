@@ -4,6 +4,7 @@ import {
   buildDiscussionGraph,
   createChatModel,
   createCheckpointer,
+  ModelHealth,
   type Persona,
 } from "../agents/index.js";
 import type { Config } from "../core/config.js";
@@ -17,6 +18,8 @@ export interface AgentRuntime {
   readonly vendor: string;
   readonly chatGraph: ChatGraph;
   discussionGraph(participants: Persona[], rounds: number): DiscussionGraph;
+  /** Null while the model answers; a reason after AGENT_MODEL_FAILURES_NOT_READY failures in a row. */
+  modelNotReadyReason(): string | null;
   close(): Promise<void>;
 }
 
@@ -28,20 +31,31 @@ export interface AgentRuntime {
 export async function createAgentRuntime(
   config: Config,
   tools: ToolRegistry,
-  agentModel?: { model: BaseChatModel; vendor: string },
+  agentModel?: { model: BaseChatModel; vendor: string; endpoint?: string },
 ): Promise<AgentRuntime> {
-  const { model, vendor } = agentModel ?? createChatModel(config.agent);
-  const checkpointer = await createCheckpointer(config.agent.checkpointDatabaseUrl);
+  const { model, vendor, endpoint } = agentModel ?? createChatModel(config.agent);
+  const health =
+    endpoint === undefined
+      ? undefined
+      : new ModelHealth(endpoint, config.agent.modelFailuresNotReady);
+  const { checkpointDatabaseUrl, threadTtlMs, maxThreads, historyMaxMessages } = config.agent;
+  const checkpointer = await createCheckpointer(checkpointDatabaseUrl, {
+    ttlMs: threadTtlMs,
+    maxThreads,
+  });
   const chatGraph = buildAgentGraph({
     model,
     tools: tools.list(),
     checkpointer: checkpointer.saver,
+    historyMaxMessages,
+    health,
   });
   return {
     vendor,
     chatGraph,
     discussionGraph: (participants, rounds) =>
       buildDiscussionGraph({ model, participants, rounds }),
+    modelNotReadyReason: () => health?.notReadyReason() ?? null,
     close: () => checkpointer.close(),
   };
 }

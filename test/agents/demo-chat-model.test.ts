@@ -124,4 +124,18 @@ describe("demo chat model", () => {
     expect(findExpression("what is sqrt(16) + 2 please")).to.equal("sqrt(16) + 2");
     expect(findExpression("I have 3 cats and 2 dogs")).to.equal(undefined);
   });
+
+  it("reads a worst-case run of parentheses and still finds expressions around it", () => {
+    const parentheses = "(".repeat(31999) + "1";
+    expect(findExpression(parentheses)).to.equal(undefined);
+    expect(findExpression(`${parentheses} or 2 + 3 (((`)).to.equal("2 + 3");
+    expect(findExpression("1+".repeat(16000))).to.equal("1+".repeat(15999) + "1");
+  });
+
+  it("answers history questions asked inside a long prompt of repeated words", async () => {
+    const model = new DemoChatModel({ tokenDelayMs: 0 });
+    const prompt = `${"what ".repeat(6000)}did I just say?`;
+    const reply = await model.invoke([new HumanMessage("remember 42"), new HumanMessage(prompt)]);
+    expect(reply.content).to.include('"remember 42"');
+  });
 });
