@@ -46,6 +46,11 @@ const EnvSchema = Type.Object({
   REDIS_URL: Type.Optional(Type.String({ pattern: "^rediss?://" })),
   CLUSTER_NODE_TTL_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 15 }),
   WORKERS: Type.Integer({ minimum: 1, default: 1 }),
+  // Abuse bounds of the event path (src/socket/rate-budgets.ts, src/socket/output-cap.ts).
+  WS_RATE_LIMIT_PER_SESSION_PER_SEC: Type.Integer({ minimum: 1, default: 100 }),
+  WS_RATE_LIMIT_PER_USER_PER_SEC: Type.Integer({ minimum: 1, default: 200 }),
+  WS_RATE_LIMIT_DISCONNECT_AFTER: Type.Number({ minimum: 0, default: 10 }),
+  WS_MAX_BUFFERED_BYTES: Type.Integer({ minimum: 1024, default: 4194304 }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -94,6 +99,15 @@ export interface Config {
   clusterNodeTtlMs: number;
   /** Worker processes behind this one port (src/cluster/workers.ts). */
   workers: number;
+  abuse: {
+    rateLimitPerSessionPerSec: number;
+    /** Per authenticated user, or per client IP for anonymous connections. */
+    rateLimitPerUserPerSec: number;
+    /** A connection over its own rate for this long is disconnected; 0 never disconnects. */
+    rateLimitDisconnectAfterMs: number;
+    /** Output waiting for a client that does not read; over it the connection is closed. */
+    maxBufferedBytes: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -121,7 +135,7 @@ function describeEnvErrors(env: Record<string, string>, errors: ErrorObject[]): 
 }
 
 // Environment values are strings: this validator coerces them, unlike the handlers' one.
-const validateEnv = createValidator({ coerceTypes: true }).compile<Env>(EnvSchema);
+const validateEnv = createValidator({ coerceTypes: true, allErrors: true }).compile<Env>(EnvSchema);
 
 /** Reads and checks the environment; a bad value throws a ConfigError naming the variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
@@ -193,5 +207,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: checked.REDIS_URL,
     clusterNodeTtlMs: checked.CLUSTER_NODE_TTL_SECONDS * 1000,
     workers: checked.WORKERS,
+    abuse: {
+      rateLimitPerSessionPerSec: checked.WS_RATE_LIMIT_PER_SESSION_PER_SEC,
+      rateLimitPerUserPerSec: checked.WS_RATE_LIMIT_PER_USER_PER_SEC,
+      rateLimitDisconnectAfterMs: checked.WS_RATE_LIMIT_DISCONNECT_AFTER * 1000,
+      maxBufferedBytes: checked.WS_MAX_BUFFERED_BYTES,
+    },
   };
 }
