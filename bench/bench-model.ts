@@ -26,7 +26,12 @@ export class BenchChatModel extends DemoChatModel {
   /** Timings of the calls so far, in call order; the first-token scenario sends one message at a time. */
   readonly timings: ModelTiming[] = [];
 
-  constructor() {
+  /**
+   * @param yieldEvery lets the event loop turn after this many tokens, as a
+   *   model read from the network does; 0 streams the whole answer in
+   *   microtasks, so nothing reaches a socket before the end.
+   */
+  constructor(private readonly yieldEvery = 0) {
     super({ tokenDelayMs: 0 });
   }
 
@@ -51,6 +56,8 @@ export class BenchChatModel extends DemoChatModel {
       });
       const chunk = new ChatGenerationChunk({ message, text: BENCH_TOKEN });
       if (i === 0) timing.firstTokenAt = performance.now();
+      if (this.yieldEvery > 0 && i > 0 && i % this.yieldEvery === 0)
+        await new Promise((resolve) => setImmediate(resolve));
       yield chunk;
       await runManager?.handleLLMNewToken(BENCH_TOKEN, undefined, undefined, undefined, undefined, {
         chunk,

@@ -56,6 +56,9 @@ const gatewayEnv: Record<string, string> = {
   // The ping scenario sends at most a few pings per second per client; the
   // limiter still runs on every event, only its cap is out of the way.
   WS_RATE_LIMIT_PER_SEC: "10000",
+  // Every load client is anonymous on 127.0.0.1: one person, as the limiter sees it.
+  WS_RATE_LIMIT_PER_SESSION_PER_SEC: "1000000",
+  WS_RATE_LIMIT_PER_USER_PER_SEC: "1000000",
   AGENT_MAX_QUEUE: "1000",
   ...Object.fromEntries(
     (flags.env ?? []).map((pair) => {

@@ -17,6 +17,8 @@ import { loadHandlers, type HandlerRegistry } from "./registry/load-handlers.js"
 import { createAdmission } from "./socket/admission.js";
 import { openConnection } from "./socket/connection.js";
 import { attachDispatcher } from "./socket/dispatcher.js";
+import { capPendingOutput } from "./socket/output-cap.js";
+import { createSharedBudgets } from "./socket/shared-budgets.js";
 import { connectCluster } from "./cluster/redis-cluster.js";
 import { createMemoryState } from "./state/memory.js";
 import type { GatewayState } from "./state/types.js";
@@ -151,9 +153,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     log,
     clustered: cluster !== undefined || options.adapter !== undefined,
   });
-  const rateLimiter =
-    cluster?.rateLimiter(config.limits.rateLimitPerSec) ??
-    new RateLimiterMemory({ points: config.limits.rateLimitPerSec, duration: 1 });
+  const budgets = createSharedBudgets(
+    config,
+    cluster?.rateLimiter ??
+      ((name, points) => new RateLimiterMemory({ keyPrefix: name, points, duration: 1 })),
+  );
   const authenticator = config.jwtSecret
     ? new JwtAuthenticator(config.jwtSecret, config.auth)
     : undefined;
@@ -171,10 +175,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       vendor: runtime.vendor,
       log,
     });
+    capPendingOutput(socket, config.abuse.maxBufferedBytes, ctx.log);
     attachDispatcher(socket, ctx, {
       config,
       handlers,
-      rateLimiter,
+      budgets,
       connections: state.connections,
     });
   });

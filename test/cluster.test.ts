@@ -176,7 +176,7 @@ describe("cluster of two gateways over Redis", () => {
     const one = await connectCluster(config, log, { nodeId: "rl-1", prefix: "rl:" });
     const two = await connectCluster(config, log, { nodeId: "rl-2", prefix: "rl:" });
     try {
-      const [first, second] = [one.rateLimiter(2), two.rateLimiter(2)];
+      const [first, second] = [one.rateLimiter("session", 2), two.rateLimiter("session", 2)];
       await first.consume("client-1");
       await second.consume("client-1");
       const refused: unknown = await first.consume("client-1").catch((e: unknown) => e);

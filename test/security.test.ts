@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { SignJWT } from "jose";
 import { io as connectClient } from "socket.io-client";
 import { connect, nextEvent, refusal, request, startGateway } from "./support/gateway.js";
-import { closed, connectThenVanish, openEngine } from "./support/raw-engine.js";
+import { closed, connectThenVanish, framesOf, openEngine } from "./support/raw-engine.js";
 import { startRedisServer } from "./support/redis-server.js";
 import { waitFor } from "./support/wait-for.js";
 
@@ -225,6 +225,29 @@ describe("security", () => {
         body: JSON.stringify({ type: "project_message", data: { text: "hi" } }),
       });
       expect(fine.status).to.equal(202);
+      await server.close();
+    });
+  });
+
+  describe("payloads", () => {
+    it("refuses a deeply nested event payload with invalid_payload and keeps the connection", async () => {
+      const server = await startGateway();
+      // Written by hand: the real client cannot even encode this (its binary scan recurses).
+      const ws = await openEngine(server.url);
+      const frames = framesOf(ws);
+      ws.send("40");
+      await frames.next((f) => f.startsWith("40"));
+      const depth = 10_000;
+      const nested = `${"[".repeat(depth)}"bottom"${"]".repeat(depth)}`;
+      ws.send(`421["message",{"content":"hi","metadata":{"x":${nested}}}]`);
+      const ack = JSON.parse((await frames.next((f) => f.startsWith("431"))).slice(3)) as [
+        { ok: boolean; error: { code: string; message: string } },
+      ];
+      expect(ack[0].error).to.deep.include({ code: "invalid_payload" });
+      expect(ack[0].error.message).to.contain("deeper than 32");
+      ws.send('422["ping",{}]');
+      expect(await frames.next((f) => f.startsWith("432"))).to.contain('"ok":true');
+      ws.terminate();
       await server.close();
     });
   });

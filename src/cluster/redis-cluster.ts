@@ -23,8 +23,8 @@ export interface ClusterOptions {
 export interface Cluster {
   state: GatewayState;
   adapter: ReturnType<typeof createAdapter>;
-  /** Per-second limiter shared by all nodes; falls back to memory while Redis is down. */
-  rateLimiter(points: number): RateLimiterAbstract;
+  /** A named per-second limiter shared by all nodes; falls back to memory while Redis is down. */
+  readonly rateLimiter: (name: string, points: number) => RateLimiterAbstract;
   /** True while every Redis connection is up. */
   isReady(): boolean;
   close(): Promise<void>;
@@ -137,14 +137,14 @@ export async function connectCluster(
   return {
     state,
     adapter,
-    rateLimiter: (points) =>
+    rateLimiter: (name, points) =>
       new RateLimiterRedis({
         storeClient: stateClient,
         useRedisPackage: true,
         // Without this a consume waits for Redis; with it, the insurance
         // limiter answers at once and clients are not blocked by an outage.
         rejectIfRedisNotReady: true,
-        keyPrefix: `${prefix}rate`,
+        keyPrefix: `${prefix}rate:${name}`,
         points,
         duration: 1,
         insuranceLimiter: new RateLimiterMemory({ points, duration: 1 }),

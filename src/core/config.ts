@@ -69,6 +69,11 @@ const EnvSchema = Type.Object({
   // Model upstream (src/agents/model-health.ts)
   AGENT_MODEL_TIMEOUT: Type.Number({ exclusiveMinimum: 0, default: 30 }),
   AGENT_MODEL_FAILURES_NOT_READY: Type.Integer({ minimum: 1, default: 3 }),
+  // Abuse bounds of the event path (src/socket/rate-budgets.ts, src/socket/output-cap.ts).
+  WS_RATE_LIMIT_PER_SESSION_PER_SEC: Type.Integer({ minimum: 1, default: 100 }),
+  WS_RATE_LIMIT_PER_USER_PER_SEC: Type.Integer({ minimum: 1, default: 200 }),
+  WS_RATE_LIMIT_DISCONNECT_AFTER: Type.Number({ minimum: 0, default: 10 }),
+  WS_MAX_BUFFERED_BYTES: Type.Integer({ minimum: 1024, default: 4194304 }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -155,6 +160,15 @@ export interface Config {
   admissionOnRedisDown: "refuse" | "local";
   /** Stream writes kept per node while Redis is down, written when it returns. */
   outageBufferEvents: number;
+  abuse: {
+    rateLimitPerSessionPerSec: number;
+    /** Per authenticated user, or per client IP for anonymous connections. */
+    rateLimitPerUserPerSec: number;
+    /** A connection over its own rate for this long is disconnected; 0 never disconnects. */
+    rateLimitDisconnectAfterMs: number;
+    /** Output waiting for a client that does not read; over it the connection is closed. */
+    maxBufferedBytes: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -182,7 +196,7 @@ function describeEnvErrors(env: Record<string, string>, errors: ErrorObject[]): 
 }
 
 // Environment values are strings: this validator coerces them, unlike the handlers' one.
-const validateEnv = createValidator({ coerceTypes: true }).compile<Env>(EnvSchema);
+const validateEnv = createValidator({ coerceTypes: true, allErrors: true }).compile<Env>(EnvSchema);
 
 /** Reads and checks the environment; a bad value throws a ConfigError naming the variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
@@ -277,5 +291,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     workers: checked.WORKERS,
     admissionOnRedisDown: checked.CLUSTER_ADMISSION_ON_REDIS_DOWN,
     outageBufferEvents: checked.CLUSTER_OUTAGE_BUFFER_EVENTS,
+    abuse: {
+      rateLimitPerSessionPerSec: checked.WS_RATE_LIMIT_PER_SESSION_PER_SEC,
+      rateLimitPerUserPerSec: checked.WS_RATE_LIMIT_PER_USER_PER_SEC,
+      rateLimitDisconnectAfterMs: checked.WS_RATE_LIMIT_DISCONNECT_AFTER * 1000,
+      maxBufferedBytes: checked.WS_MAX_BUFFERED_BYTES,
+    },
   };
 }

@@ -1,21 +1,34 @@
 import type { Socket } from "socket.io";
-import { RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Config } from "../core/config.js";
-import { GatewayError, toGatewayError, toWireError } from "../core/errors.js";
+import { GatewayError, toGatewayError, toWireError, type WireError } from "../core/errors.js";
 import type { AckResponse } from "../core/protocol.js";
+import { exceedsDepth } from "../core/json-depth.js";
 import { describeErrors } from "../core/validator.js";
 import type { HandlerContext } from "../registry/handler-context.js";
 import type { HandlerRegistry, LoadedHandler } from "../registry/load-handlers.js";
 import type { ConnectionRegistry } from "../state/types.js";
+import { echoedType, FloodGuard, type RateScope } from "./flood-guard.js";
+import { measurePackets } from "./packet-size.js";
+import { budgetKeys, consumeShared, type SharedBudgets } from "./shared-budgets.js";
 
 type Ack = (response: AckResponse) => void;
 
 interface DispatcherDeps {
   config: Config;
   handlers: HandlerRegistry;
-  rateLimiter: RateLimiterAbstract;
+  budgets: SharedBudgets;
   connections: ConnectionRegistry;
 }
+
+/** A flooding connection is logged (and told) once per this interval, with the count since. */
+const RATE_REFUSAL_REPORT_MS = 10_000;
+
+const SCOPE_WORDING: Record<RateScope, string> = {
+  connection: "on this connection",
+  session: "in this session",
+  user: "for this user",
+  ip: "from this address",
+};
 
 /**
  * Routes every client event of one connection to its handler. It is the
@@ -23,50 +36,55 @@ interface DispatcherDeps {
  * checks, the ack and the error event live in this one place.
  */
 export function attachDispatcher(socket: Socket, ctx: HandlerContext, deps: DispatcherDeps): void {
-  const { maxMessageBytes, handlerTimeoutMs } = deps.config.limits;
-  // Socket.IO hands decoded arguments to middleware, without their size; the
-  // engine's "packet" event, fired synchronously just before, has the frame.
-  let lastFrameBytes = 0;
-  socket.conn.on("packet", (packet: { type: string; data?: unknown }) => {
-    if (packet.type !== "message") return;
-    const data = packet.data;
-    if (typeof data === "string") {
-      // A UTF-8 byte is at most 3 per UTF-16 unit: skip the exact count when it cannot matter.
-      lastFrameBytes = data.length * 3 <= maxMessageBytes ? data.length : Buffer.byteLength(data);
-    } else if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
-      lastFrameBytes = data.byteLength;
-    }
+  const { maxMessageBytes, handlerTimeoutMs, rateLimitPerSec, maxPayloadDepth } =
+    deps.config.limits;
+  const { abuse } = deps.config;
+  const perSecond: Record<RateScope, number> = {
+    connection: rateLimitPerSec,
+    session: abuse.rateLimitPerSessionPerSec,
+    user: abuse.rateLimitPerUserPerSec,
+    ip: abuse.rateLimitPerUserPerSec,
+  };
+  const guard = new FloodGuard({
+    perSec: rateLimitPerSec,
+    disconnectAfterMs: abuse.rateLimitDisconnectAfterMs,
+    reportIntervalMs: RATE_REFUSAL_REPORT_MS,
   });
+  const keys = budgetKeys(ctx.sessionId, ctx.user, socket.handshake.address);
+  const packetBytes = measurePackets(socket, deps.config.limits, ctx.log);
 
   socket.use((packet) => {
-    const frameBytes = lastFrameBytes;
+    const bytes = packetBytes();
     const [type, ...args] = packet as [string, ...unknown[]];
     const ack = typeof args.at(-1) === "function" ? (args.pop() as Ack) : undefined;
-    void dispatch(type, args.length === 0 ? {} : args[0], frameBytes, ack);
+    deps.connections.countMessage(ctx.connectionId);
+    // The cheap path: a flood is refused here, synchronously, before any promise or store call.
+    const waitMs = guard.take(performance.now());
+    if (waitMs > 0) refuseRate(echoedType(type), "connection", waitMs, ack);
+    else void dispatch(type, args.length === 0 ? {} : args[0], bytes, ack);
   });
 
-  async function dispatch(
-    type: string,
-    payload: unknown,
-    frameBytes: number,
-    ack: Ack | undefined,
-  ) {
+  async function dispatch(type: string, payload: unknown, bytes: number, ack: Ack | undefined) {
     const started = performance.now();
-    deps.connections.countMessage(ctx.connectionId);
     try {
-      await consumeRateLimit();
-      if (frameBytes > maxMessageBytes) {
+      const shared = await consumeShared(deps.budgets, keys);
+      if (shared) return refuseRate(echoedType(type), shared.scope, shared.retryAfterMs, ack);
+      if (bytes > maxMessageBytes) {
         throw new GatewayError(
           "message_too_large",
           `Messages are limited to ${maxMessageBytes} bytes`,
-          {
-            limit_bytes: maxMessageBytes,
-            received_bytes: frameBytes,
-          },
+          { limit_bytes: maxMessageBytes, received_bytes: bytes },
         );
       }
       const handler = deps.handlers.get(type);
-      if (!handler) throw new GatewayError("unknown_type", `No handler for "${String(type)}"`);
+      if (!handler) throw new GatewayError("unknown_type", `No handler for "${echoedType(type)}"`);
+      // Before the validator, which recurses, and before anything stringifies it again.
+      if (exceedsDepth(payload, maxPayloadDepth)) {
+        throw new GatewayError(
+          "invalid_payload",
+          `The payload nests deeper than ${maxPayloadDepth} levels`,
+        );
+      }
       if (!handler.validate(payload)) {
         throw new GatewayError(
           "invalid_payload",
@@ -92,33 +110,81 @@ export function attachDispatcher(socket: Socket, ctx: HandlerContext, deps: Disp
         });
     } catch (error) {
       const gatewayError = toGatewayError(error);
-      const wire = toWireError(gatewayError);
+      const requestType = echoedType(type);
       if (gatewayError.code === "internal_error") {
         ctx.log.error("handler failed", {
-          request_type: type,
+          request_type: requestType,
           error: gatewayError.cause ?? gatewayError,
         });
       } else {
-        ctx.log.info("event refused", { request_type: type, code: wire.code });
+        ctx.log.info("event refused", { request_type: requestType, code: gatewayError.code });
       }
-      ack?.({ ok: false, error: wire });
-      ctx.emit("error", { ...wire, request_type: String(type) });
+      refuse(toWireError(gatewayError), requestType, ack);
     }
   }
 
-  async function consumeRateLimit(): Promise<void> {
-    try {
-      await deps.rateLimiter.consume(ctx.connectionId);
-    } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      throw new GatewayError(
-        "rate_limited",
-        `At most ${deps.config.limits.rateLimitPerSec} events per second`,
-        {
-          retry_after_ms: rejection.msBeforeNext,
-        },
-      );
+  /**
+   * The details travel once: in the ack when there is one (the `error` event
+   * then says only what failed), else in the `error` event.
+   */
+  function refuse(wire: WireError, requestType: string, ack: Ack | undefined): void {
+    if (ack) {
+      ack({ ok: false, error: wire });
+      ctx.emit("error", { code: wire.code, message: wire.message, request_type: requestType });
+    } else {
+      ctx.emit("error", { ...wire, request_type: requestType });
     }
+  }
+
+  /**
+   * Every refused event with an ack gets its answer; the log line and the
+   * `error` event come once per interval, so a flood costs neither a log line
+   * nor an output packet per event.
+   */
+  function refuseRate(
+    requestType: string,
+    scope: RateScope,
+    retryAfterMs: number,
+    ack: Ack | undefined,
+  ): void {
+    if (!socket.connected) return;
+    const wire = toWireError(
+      new GatewayError(
+        "rate_limited",
+        `At most ${perSecond[scope]} events per second ${SCOPE_WORDING[scope]}`,
+        { scope, retry_after_ms: retryAfterMs },
+      ),
+    );
+    const refusal = guard.refuse(performance.now(), scope);
+    if (refusal.disconnect) return disconnectFlooder(requestType, refusal.count);
+    if (refusal.report) {
+      ctx.log.warn("events refused: rate limited", {
+        request_type: requestType,
+        scope,
+        refused: refusal.count,
+      });
+      refuse(wire, requestType, ack);
+    } else {
+      ack?.({ ok: false, error: wire });
+    }
+  }
+
+  function disconnectFlooder(requestType: string, refusedSinceReport: number): void {
+    const seconds = abuse.rateLimitDisconnectAfterMs / 1000;
+    ctx.log.warn("disconnected: rate limited", {
+      reason: "rate_limited",
+      request_type: requestType,
+      refused: refusedSinceReport,
+      refused_total: guard.refused,
+    });
+    ctx.emit("error", {
+      code: "rate_limited",
+      message: `Over ${rateLimitPerSec} events per second for ${seconds} s: disconnected`,
+      request_type: requestType,
+      details: { scope: "connection", reason: "rate_limited" },
+    });
+    // Not closeNow: the client should read why; one that does not read meets the output cap.
+    socket.disconnect(true);
   }
 
   async function runWithTimeout(

@@ -35,3 +35,23 @@ export function closed(ws: WebSocket): Promise<void> {
   if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
   return new Promise((resolve) => ws.once("close", () => resolve()));
 }
+
+/** The text frames a raw client receives, awaited one matching frame at a time. */
+export function framesOf(ws: WebSocket) {
+  const seen: string[] = [];
+  const waiting: Array<{ match: (frame: string) => boolean; resolve: (frame: string) => void }> =
+    [];
+  ws.on("message", (data: Buffer) => {
+    const frame = data.toString("utf8");
+    const i = waiting.findIndex((w) => w.match(frame));
+    if (i >= 0) waiting.splice(i, 1)[0]?.resolve(frame);
+    else seen.push(frame);
+  });
+  return {
+    next(match: (frame: string) => boolean): Promise<string> {
+      const i = seen.findIndex(match);
+      if (i >= 0) return Promise.resolve(seen.splice(i, 1)[0] as string);
+      return new Promise((resolve) => waiting.push({ match, resolve }));
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import type { Socket } from "socket.io";
+import type { Logger } from "../core/logger.js";
+
+interface EnginePacket {
+  data?: unknown;
+}
+
+/** The `ws` socket under engine.io's websocket transport; absent under polling. */
+interface RawWebSocket {
+  bufferedAmount: number;
+  terminate(): void;
+}
+
+/**
+ * Caps the output waiting for one client. A client that stops reading leaves
+ * packets in the engine's write buffer (the transport stays unwritable until
+ * the kernel takes the previous batch) and the last batch in the WebSocket's
+ * own buffer: unbounded, that grew the process by 1.7 GB in 20 s. Over the cap
+ * the connection is closed at once; the session and its runs go on for the
+ * others.
+ *
+ * The engine's buffer is tracked incrementally ("packetCreate" adds, "flush"
+ * empties it), so the check costs a few additions per packet, never a scan.
+ */
+export function capPendingOutput(socket: Socket, maxBytes: number, log: Logger): void {
+  const conn = socket.conn;
+  let queuedBytes = 0;
+  let closing = false;
+  conn.on("packetCreate", (packet: EnginePacket) => {
+    // Disconnecting queues a packet of its own: this handler runs again inside closeNow.
+    if (closing) return;
+    queuedBytes += sizeOf(packet.data);
+    if (queuedBytes + transportBuffered(socket) <= maxBytes) return;
+    log.warn("closing the connection: the client does not read its output", {
+      reason: "slow_consumer",
+      limit_bytes: maxBytes,
+      pending_bytes: queuedBytes + transportBuffered(socket),
+    });
+    closing = true;
+    closeNow(socket);
+  });
+  conn.on("flush", () => {
+    queuedBytes = 0;
+  });
+}
+
+/**
+ * Disconnects and drops the transport without waiting for a drain that a
+ * client which does not read never allows; its buffers are released now
+ * rather than after the WebSocket's 30 s closing handshake.
+ */
+export function closeNow(socket: Socket): void {
+  if (socket.connected) socket.disconnect(true);
+  const raw = rawWebSocket(socket);
+  if (raw) raw.terminate();
+  else socket.conn.close(true);
+}
+
+function rawWebSocket(socket: Socket): RawWebSocket | undefined {
+  const transport = socket.conn.transport as unknown as { name: string; socket?: RawWebSocket };
+  return transport.name === "websocket" ? transport.socket : undefined;
+}
+
+function transportBuffered(socket: Socket): number {
+  return rawWebSocket(socket)?.bufferedAmount ?? 0;
+}
+
+function sizeOf(data: unknown): number {
+  if (typeof data === "string") return data.length;
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength;
+  return 0;
+}

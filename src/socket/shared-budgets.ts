@@ -1,0 +1,68 @@
+import { RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import type { AuthUser } from "../auth/authenticate.js";
+import type { Config } from "../core/config.js";
+import type { RateScope } from "./flood-guard.js";
+
+/** Builds a one-second limiter: in Redis when the node is clustered, so every node shares it. */
+export type LimiterFactory = (name: string, points: number) => RateLimiterAbstract;
+
+/**
+ * Budgets that follow the person rather than the socket: without them 50
+ * connections got 50 times the per-connection budget.
+ */
+export interface SharedBudgets {
+  session: RateLimiterAbstract;
+  /** Keyed by user for authenticated connections, by client IP for anonymous ones. */
+  person: RateLimiterAbstract;
+}
+
+export function createSharedBudgets(config: Config, createLimiter: LimiterFactory): SharedBudgets {
+  return {
+    session: createLimiter("session", config.abuse.rateLimitPerSessionPerSec),
+    person: createLimiter("person", config.abuse.rateLimitPerUserPerSec),
+  };
+}
+
+export interface BudgetKeys {
+  sessionId: string;
+  person: { scope: "user" | "ip"; id: string };
+}
+
+/**
+ * The client IP is the TCP peer: behind a reverse proxy that is the proxy, so
+ * every anonymous client behind it shares one budget.
+ */
+export function budgetKeys(sessionId: string, user: AuthUser | null, address: string): BudgetKeys {
+  return {
+    sessionId,
+    person: user ? { scope: "user", id: user.id } : { scope: "ip", id: address },
+  };
+}
+
+export interface SharedRefusal {
+  scope: RateScope;
+  retryAfterMs: number;
+}
+
+/** Takes a point from both budgets at once (one round trip); the session's refusal is named first. */
+export async function consumeShared(
+  budgets: SharedBudgets,
+  keys: BudgetKeys,
+): Promise<SharedRefusal | null> {
+  const [session, person] = await Promise.allSettled([
+    budgets.session.consume(keys.sessionId),
+    budgets.person.consume(`${keys.person.scope}:${keys.person.id}`),
+  ]);
+  return refusalOf(session, "session") ?? refusalOf(person, keys.person.scope) ?? null;
+}
+
+function refusalOf(
+  result: PromiseSettledResult<RateLimiterRes>,
+  scope: RateScope,
+): SharedRefusal | undefined {
+  if (result.status === "fulfilled") return undefined;
+  const reason: unknown = result.reason;
+  // Anything but a refusal is the store failing, which the insurance limiter already absorbs.
+  if (!(reason instanceof RateLimiterRes)) throw reason;
+  return { scope, retryAfterMs: reason.msBeforeNext };
+}

@@ -1,0 +1,137 @@
+import { expect } from "chai";
+import {
+  connect,
+  nextEvent,
+  recordEvents,
+  request,
+  startGateway,
+  type RunningGateway,
+} from "./support/gateway.js";
+
+describe("a flooding connection", () => {
+  let server: RunningGateway;
+  before(async () => {
+    server = await startGateway({
+      WS_RATE_LIMIT_PER_SEC: "20",
+      WS_RATE_LIMIT_DISCONNECT_AFTER: "1",
+    });
+  });
+  after(() => server.close());
+
+  it("is refused cheaply, then disconnected with reason rate_limited while a polite client stays served", async () => {
+    const flooder = await connect(server.url);
+    const polite = await connect(server.url);
+    const received = recordEvents(flooder.socket);
+    const disconnected = nextEvent<string>(flooder.socket, "disconnect");
+    let sent = 0;
+    let flooding = true;
+    const flood = () => {
+      if (!flooding) return;
+      for (let i = 0; i < 200; i += 1) flooder.socket.emit("ping");
+      sent += 200;
+      setImmediate(flood);
+    };
+    flooder.socket.once("disconnect", () => (flooding = false));
+    flood();
+
+    const politeAcks = [];
+    while (flooding) {
+      politeAcks.push(await request(polite.socket, "ping", {}));
+      // Polite means under its own budget of 20 per second.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await disconnected).to.equal("io server disconnect");
+    expect(politeAcks.every((a) => a.ok)).to.equal(true);
+
+    const errors = received.filter((e) => e.type === "error");
+    // Thousands refused, but told once per interval and once more when cut off.
+    expect(sent).to.be.above(1000);
+    expect(errors.length).to.be.within(1, 3);
+    expect(errors.at(-1)?.payload).to.deep.include({
+      code: "rate_limited",
+      details: { scope: "connection", reason: "rate_limited" },
+    });
+    expect(String(errors.at(-1)?.payload["message"])).to.match(/disconnected/);
+    expect((await request(polite.socket, "ping", {})).ok).to.equal(true);
+    polite.socket.close();
+  });
+
+  it("gets at most 64 characters of a huge event name echoed back", async () => {
+    const { socket } = await connect(server.url);
+    const name = "x".repeat(100_000);
+    const error = nextEvent<Record<string, unknown>>(socket, "error");
+    const ack = await request(socket, name, {});
+    expect(!ack.ok && ack.error.code).to.equal("unknown_type");
+    expect(!ack.ok && ack.error.message.length).to.be.below(100);
+    expect((await error)["request_type"]).to.equal("x".repeat(64));
+    socket.close();
+  });
+});
+
+describe("the size limit covers the whole packet", () => {
+  let server: RunningGateway;
+  before(async () => {
+    server = await startGateway({ WS_MAX_MESSAGE_BYTES: "2048", WS_MAX_FRAME_BYTES: "65536" });
+  });
+  after(() => server.close());
+
+  it("counts binary attachments toward WS_MAX_MESSAGE_BYTES and keeps the connection", async () => {
+    const { socket } = await connect(server.url);
+    const attachments = [1, 2, 3].map(() => Buffer.alloc(1500, 7));
+    const ack = await request(socket, "message", { content: "hi", files: attachments });
+    expect(!ack.ok && ack.error.code).to.equal("message_too_large");
+    const details = !ack.ok ? (ack.error.details as Record<string, number>) : {};
+    expect(details["limit_bytes"]).to.equal(2048);
+    expect(details["received_bytes"]).to.be.at.least(4500);
+    expect((await request(socket, "ping", {})).ok).to.equal(true);
+    socket.close();
+  });
+
+  it("closes a connection whose attachments together pass WS_MAX_FRAME_BYTES", async () => {
+    const { socket } = await connect(server.url);
+    const disconnected = nextEvent<string>(socket, "disconnect");
+    const attachments = [1, 2, 3].map(() => Buffer.alloc(30_000, 7));
+    socket.emit("message", { content: "hi", files: attachments }, () => {});
+    expect(await disconnected).to.be.oneOf(["io server disconnect", "transport close"]);
+    const other = await connect(server.url);
+    expect((await request(other.socket, "ping", {})).ok).to.equal(true);
+    other.socket.close();
+  });
+});
+
+describe("validation replies are small", () => {
+  let server: RunningGateway;
+  before(async () => {
+    server = await startGateway();
+  });
+  after(() => server.close());
+
+  it("answers 200,000 wrong items with a few findings, sent once", async () => {
+    const { socket } = await connect(server.url);
+    const errors = recordEvents(socket);
+    const participants = Array.from({ length: 200_000 }, () => 1);
+    const ack = await request(socket, "start_conversation", { participants });
+    expect(!ack.ok && ack.error.code).to.equal("invalid_payload");
+    const details = !ack.ok ? (ack.error.details as unknown[]) : [];
+    expect(details.length).to.be.within(1, 10);
+    expect(JSON.stringify(ack).length).to.be.below(4096);
+    await request(socket, "ping", {});
+    const error = errors.find((e) => e.type === "error");
+    expect(error?.payload).to.deep.include({
+      code: "invalid_payload",
+      request_type: "start_conversation",
+    });
+    expect(error?.payload).to.not.have.property("details");
+    socket.close();
+  });
+
+  it("sends the findings in the error event when there is no ack", async () => {
+    const { socket } = await connect(server.url);
+    const error = nextEvent<Record<string, unknown>>(socket, "error");
+    socket.emit("join_project", { project_id: 42 });
+    expect((await error)["details"]).to.deep.equal([
+      { path: "/project_id", message: "must be string", params: { type: "string" } },
+    ]);
+    socket.close();
+  });
+});
