@@ -13,6 +13,7 @@ export default defineHandler({
   async handle({ project_id }, ctx) {
     const members = await ctx.projects.join(project_id);
     ctx.emit("joined_project", { project_id, members });
+    ctx.backend.publish("project_status_sync", project_id, { event: "joined", members });
     return { project_id, members };
   },
 });

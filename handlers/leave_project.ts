@@ -8,6 +8,7 @@ export default defineHandler({
   async handle({ project_id }, ctx) {
     const members = await ctx.projects.leave(project_id);
     ctx.emit("left_project", { project_id, members });
+    ctx.backend.publish("project_status_sync", project_id, { event: "left", members });
     return { project_id, members };
   },
 });

@@ -3,7 +3,8 @@ import { ProjectId } from "./join_project.js";
 
 export default defineHandler({
   type: "user_feedback",
-  description: "Sends feedback to a joined project: everyone in its room gets project_message.",
+  description:
+    "Sends feedback to a joined project: everyone in its room gets project_message, and the back end gets it through its channel (docs/backend.md).",
   schema: Type.Object({
     project_id: ProjectId,
     content: Type.String({ minLength: 1, maxLength: 32000 }),
@@ -24,7 +25,8 @@ export default defineHandler({
         connection_id: ctx.connectionId,
       },
     });
+    const eventId = ctx.backend.publish("user_feedback", project_id, { content });
     ctx.emit("user_feedback_response", { status: "received", project_id });
-    return { status: "received" };
+    return { status: "received", event_id: eventId, forwarded: ctx.backend.connected };
   },
 });

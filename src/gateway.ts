@@ -12,6 +12,7 @@ import type { Config } from "./core/config.js";
 import { createLogger, type Logger } from "./core/logger.js";
 import { serverEvent } from "./core/protocol.js";
 import { createValidator } from "./core/validator.js";
+import { createBackendChannel } from "./backend/create-backend-channel.js";
 import { createHttpApp } from "./http/app.js";
 import { loadHandlers, type HandlerRegistry } from "./registry/load-handlers.js";
 import { createAdmission } from "./socket/admission.js";
@@ -153,6 +154,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     log,
     clustered: cluster !== undefined || options.adapter !== undefined,
   });
+  const backend = createBackendChannel(config, log, cluster?.commands);
   const budgets = createSharedBudgets(
     config,
     cluster?.rateLimiter ??
@@ -174,6 +176,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       clusterRuns,
       vendor: runtime.vendor,
       log,
+      backend,
     });
     capPendingOutput(socket, config.abuse.maxBufferedBytes, ctx.log);
     attachDispatcher(socket, ctx, {
@@ -218,6 +221,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         );
         await flushAndClose(io, config.shutdownGraceMs);
         await io.close();
+        await backend?.close();
         await state.close();
         await cluster?.close();
         await runtime.close();

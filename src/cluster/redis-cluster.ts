@@ -10,6 +10,7 @@ import type { Logger } from "../core/logger.js";
 import { createRedisState } from "../state/redis-state.js";
 import { RedisStreamStore } from "../state/redis-streams.js";
 import type { GatewayState } from "../state/types.js";
+import type { RedisCommands } from "../state/redis/lua.js";
 
 export interface ClusterOptions {
   /** The gateway's node id: connections are recorded under it. */
@@ -25,6 +26,8 @@ export interface Cluster {
   adapter: ReturnType<typeof createAdapter>;
   /** A named per-second limiter shared by all nodes; falls back to memory while Redis is down. */
   readonly rateLimiter: (name: string, points: number) => RateLimiterAbstract;
+  /** Plain commands on the state connection (the back-end stream writes through it). */
+  readonly commands: RedisCommands;
   /** True while every Redis connection is up. */
   isReady(): boolean;
   close(): Promise<void>;
@@ -137,6 +140,7 @@ export async function connectCluster(
   return {
     state,
     adapter,
+    commands: stateClient,
     rateLimiter: (name, points) =>
       new RateLimiterRedis({
         storeClient: stateClient,

@@ -69,6 +69,14 @@ const EnvSchema = Type.Object({
   // Model upstream (src/agents/model-health.ts)
   AGENT_MODEL_TIMEOUT: Type.Number({ exclusiveMinimum: 0, default: 30 }),
   AGENT_MODEL_FAILURES_NOT_READY: Type.Integer({ minimum: 1, default: 3 }),
+  // The back-end channel (src/backend/)
+  BACKEND_STREAM: Type.String({ minLength: 1, default: "gateway:backend-events" }),
+  BACKEND_STREAM_MAX_LEN: Type.Integer({ minimum: 1, default: 100000 }),
+  BACKEND_BUFFER_EVENTS: Type.Integer({ minimum: 1, default: 10000 }),
+  BACKEND_WEBHOOK_URL: Type.Optional(Type.String({ format: "uri", pattern: "^https?://" })),
+  BACKEND_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 16 })),
+  BACKEND_WEBHOOK_MAX_BACKOFF: Type.Number({ exclusiveMinimum: 0, default: 30 }),
+  BACKEND_WEBHOOK_TIMEOUT: Type.Number({ exclusiveMinimum: 0, default: 10 }),
   // Abuse bounds of the event path (src/socket/rate-budgets.ts, src/socket/output-cap.ts).
   WS_RATE_LIMIT_PER_SESSION_PER_SEC: Type.Integer({ minimum: 1, default: 100 }),
   WS_RATE_LIMIT_PER_USER_PER_SEC: Type.Integer({ minimum: 1, default: 200 }),
@@ -160,6 +168,18 @@ export interface Config {
   admissionOnRedisDown: "refuse" | "local";
   /** Stream writes kept per node while Redis is down, written when it returns. */
   outageBufferEvents: number;
+  /** Where client feedback and project updates go for the back end (docs/backend.md). */
+  backend: {
+    /** Redis Stream key, written when REDIS_URL is set. */
+    stream: string;
+    streamMaxLength: number;
+    /** Events kept per channel while it cannot deliver. */
+    bufferEvents: number;
+    webhookUrl: string | undefined;
+    webhookSecret: string | undefined;
+    webhookMaxBackoffMs: number;
+    webhookTimeoutMs: number;
+  };
   abuse: {
     rateLimitPerSessionPerSec: number;
     /** Per authenticated user, or per client IP for anonymous connections. */
@@ -291,6 +311,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     workers: checked.WORKERS,
     admissionOnRedisDown: checked.CLUSTER_ADMISSION_ON_REDIS_DOWN,
     outageBufferEvents: checked.CLUSTER_OUTAGE_BUFFER_EVENTS,
+    backend: {
+      stream: checked.BACKEND_STREAM,
+      streamMaxLength: checked.BACKEND_STREAM_MAX_LEN,
+      bufferEvents: checked.BACKEND_BUFFER_EVENTS,
+      webhookUrl: checked.BACKEND_WEBHOOK_URL,
+      webhookSecret: checked.BACKEND_WEBHOOK_SECRET,
+      webhookMaxBackoffMs: checked.BACKEND_WEBHOOK_MAX_BACKOFF * 1000,
+      webhookTimeoutMs: checked.BACKEND_WEBHOOK_TIMEOUT * 1000,
+    },
     abuse: {
       rateLimitPerSessionPerSec: checked.WS_RATE_LIMIT_PER_SESSION_PER_SEC,
       rateLimitPerUserPerSec: checked.WS_RATE_LIMIT_PER_USER_PER_SEC,

@@ -2,6 +2,7 @@ import type { Logger } from "../core/logger.js";
 import type { ServerEventMap, ServerEventType } from "../core/protocol.js";
 import type { ToolRegistry } from "../tools/tool-registry.js";
 import type { AuthUser } from "../auth/authenticate.js";
+import type { BackendEventKind } from "../backend/backend-channel.js";
 import type { RunRequest, SubmittedRun } from "../runs/run-request.js";
 
 export type Emit = <K extends ServerEventType>(type: K, data: ServerEventMap[K]) => void;
@@ -29,6 +30,14 @@ export interface SessionRunControl {
   readonly vendor: string;
 }
 
+/** The back end's channel as a handler sees it (docs/backend.md). */
+export interface BackendLink {
+  /** False when no channel is configured: events then reach only the project room. */
+  readonly connected: boolean;
+  /** Hands the event to the channel (at least once, never waits); returns its id. */
+  publish(kind: BackendEventKind, projectId: string, data: Record<string, unknown>): string;
+}
+
 /** Everything a handler may touch, and nothing more. One context per connection. */
 export interface HandlerContext {
   readonly connectionId: string;
@@ -49,4 +58,5 @@ export interface HandlerContext {
   readonly projects: ProjectRooms;
   readonly tools: ToolRegistry;
   readonly runs: SessionRunControl;
+  readonly backend: BackendLink;
 }

@@ -1,5 +1,7 @@
 import type { Server, Socket } from "socket.io";
+import { randomUUID } from "node:crypto";
 import { canJoinProject } from "../auth/authenticate.js";
+import type { BackendChannel } from "../backend/backend-channel.js";
 import { conversationThreadOf } from "../auth/principal.js";
 import type { Config } from "../core/config.js";
 import { GatewayError } from "../core/errors.js";
@@ -27,6 +29,7 @@ interface ConnectionDeps {
   clusterRuns: ClusterRuns;
   vendor: string;
   log: Logger;
+  backend: BackendChannel | undefined;
 }
 
 /** Builds the one handler context a connection keeps for its whole life, and its clean-up. */
@@ -70,6 +73,22 @@ export function openConnection(socket: Socket, deps: ConnectionDeps): HandlerCon
       isMember: (projectId) => socket.rooms.has(projectRoom(projectId)),
     },
     tools: deps.tools,
+    backend: {
+      connected: deps.backend !== undefined,
+      publish(kind, projectId, data) {
+        const id = randomUUID();
+        deps.backend?.publish({
+          id,
+          kind,
+          project_id: projectId,
+          session_id: sessionId,
+          user: user?.id ?? null,
+          data,
+          timestamp: new Date().toISOString(),
+        });
+        return id;
+      },
+    },
     runs: {
       vendor: deps.vendor,
       submit: (request, messageId) =>
