@@ -23,10 +23,19 @@ export interface ValidationIssue {
   params: Record<string, unknown>;
 }
 
+/**
+ * Enough findings to fix a payload; a payload with thousands of unknown
+ * properties must not get an error thousands of lines long.
+ */
+export const MAX_VALIDATION_FINDINGS = 10;
+
 export function describeErrors(errors: ErrorObject[] | null | undefined): ValidationIssue[] {
-  return (errors ?? []).map((e) => ({
+  return (errors ?? []).slice(0, MAX_VALIDATION_FINDINGS).map((e) => ({
     path: e.instancePath || "/",
-    message: e.message ?? "is invalid",
+    message:
+      e.keyword === "additionalProperties"
+        ? `has unknown property "${String(e.params["additionalProperty"])}"`
+        : (e.message ?? "is invalid"),
     params: e.params as Record<string, unknown>,
   }));
 }
