@@ -134,7 +134,7 @@ describe("test console in a real browser", function () {
     expect(browser.problems).to.deep.equal([]);
   });
 
-  it("serves the same page under the seed documents' names", async () => {
+  it("serves the same page under the names the agent-engine protocol uses", async () => {
     for (const alias of ["/test_websocket.html", "/static/test_websocket.html", "/static/"]) {
       const page = await browser.context.newPage();
       await page.goto(`${server.url}${alias}`);
