@@ -466,6 +466,10 @@ function readPayload() {
 async function submitComposer() {
   const type = ui.handlerSelect.value;
   if (!type) return;
+  if (!socket?.connected) {
+    showAck(type, { ok: false, error: { code: "not_connected", message: "Connect first" } });
+    return;
+  }
   let payload;
   try {
     payload = readPayload();
