@@ -37,6 +37,7 @@ export default tseslint.config(
         clearTimeout: "readonly",
         URL: "readonly",
         Node: "readonly",
+        MutationObserver: "readonly",
         HTMLTextAreaElement: "readonly",
       },
     },

@@ -38,7 +38,14 @@ async function serve(config: Config): Promise<void> {
     log.info("worker ready", { pid: process.pid, node_id: gateway.nodeId });
   } else {
     const address = await gateway.listen();
+    // A wildcard address is not one a browser can open: point at this machine instead.
+    const host = ["0.0.0.0", "::"].includes(address.address)
+      ? "localhost"
+      : address.family === "IPv6"
+        ? `[${address.address}]`
+        : address.address;
     log.info("gateway listening", {
+      console: `http://${host}:${address.port}/`,
       host: address.address,
       port: address.port,
       handlers: [...gateway.handlers.keys()],

@@ -13,7 +13,7 @@ function show(part, text) {
  * Reveals streamed text a few characters at a time. It runs on timers rather
  * than animation frames so a background tab still finishes its answers.
  */
-class Typewriter {
+export class Typewriter {
   constructor(onIdle) {
     this.parts = new Set();
     this.timer = undefined;
@@ -68,27 +68,78 @@ class Typewriter {
 export class Conversation {
   /**
    * @param {HTMLElement} list the <ol> holding the conversation
+   * @param {HTMLButtonElement} newContent the "new content ↓" button, shown while the reader is scrolled up
    * @param {{onActivity?: () => void, onGap?: (messageId: string, afterSeq: number) => void}} hooks
    */
-  constructor(list, hooks = {}) {
+  constructor(list, newContent, hooks = {}) {
     this.list = list;
+    this.newContent = newContent;
     this.hooks = hooks;
     this.messages = new Map();
+    // Whether the reader is at the bottom, as of their last scroll: content that
+    // grows must not be what decides it, or a long answer would stop being followed.
+    this.following = true;
     this.typewriter = new Typewriter(() => this.settle());
+    // Every change counts, text typed into an answer included, not only new elements.
+    new MutationObserver(() => this.keepUp()).observe(list, {
+      childList: true,
+      subtree: true,
+      characterData: true,
+    });
+    list.addEventListener("scroll", () => {
+      this.following = atBottom(list);
+      if (this.following) newContent.hidden = true;
+    });
+    newContent.addEventListener("click", () => {
+      this.following = true;
+      this.keepUp();
+    });
   }
 
   clear() {
     this.typewriter.flush([...this.typewriter.parts]);
     this.messages.clear();
     this.list.replaceChildren();
+    this.newContent.hidden = true;
+    this.following = true;
     this.hooks.onActivity?.();
   }
 
+  /** After any change: follow the bottom, or tell a reader who scrolled up that more came. */
+  keepUp() {
+    if (this.following) {
+      this.list.scrollTop = this.list.scrollHeight;
+      this.newContent.hidden = true;
+    } else if (!atBottom(this.list)) {
+      this.newContent.hidden = false;
+    }
+  }
+
   append(el) {
-    const follow = atBottom(this.list);
     this.list.append(el);
-    if (follow) this.list.scrollTop = this.list.scrollHeight;
     return el;
+  }
+
+  /** Data the page has no view for (an ack's data, another handler's event), as expandable JSON. */
+  addCard(title, data, testid = "data-card") {
+    return this.append(
+      h(
+        "li",
+        { class: "note note-data", dataset: { testid } },
+        h(
+          "details",
+          {},
+          h(
+            "summary",
+            {},
+            h("strong", {}, title),
+            " ",
+            h("code", { class: "card-brief" }, compact(data)),
+          ),
+          h("pre", { class: "card-json", dataset: { testid: "card-json" } }, pretty(data)),
+        ),
+      ),
+    );
   }
 
   addUser(text, label = "You") {
@@ -98,6 +149,18 @@ export class Conversation {
         { class: "turn-user", dataset: { testid: "user-message" } },
         h("div", { class: "who" }, label),
         h("div", { class: "bubble" }, text),
+      ),
+    );
+  }
+
+  /** A message of the reader's that the server refused: it stays, marked, with the reason. */
+  markFailed(bubble, error) {
+    bubble.dataset.status = "failed";
+    bubble.append(
+      h(
+        "div",
+        { class: "send-failed", dataset: { testid: "send-failed" }, role: "alert" },
+        `✗ not sent: ${error?.code ?? "error"} — ${error?.message ?? ""}`,
       ),
     );
   }
@@ -163,6 +226,11 @@ export class Conversation {
     msg.statusEl.textContent = labels[status] ?? status;
     msg.statusEl.dataset.testid = status === "done" ? "done-mark" : "message-status";
     msg.el.classList.toggle("is-streaming", status === "streaming" || status === "finishing");
+    // A bar that stopped part-way ("agent 0/1") says nothing true about a run that is over.
+    if (msg.progress && !["streaming", "finishing", "done"].includes(status)) {
+      msg.progress.bar.closest(".msg-progress")?.remove();
+      msg.progress = undefined;
+    }
     this.hooks.onActivity?.();
   }
 
@@ -331,6 +399,7 @@ export class Conversation {
 
   progress(ev) {
     const msg = this.ensure(ev.message_id);
+    if (msg.status !== "streaming" && msg.status !== "finishing") return;
     const { stage = "", completed = 0, total = 0 } = ev.data ?? {};
     if (!msg.progress) {
       const bar = h("progress", { max: "1", value: "0", "aria-label": "Run progress" });
@@ -401,10 +470,7 @@ export class Conversation {
     const msg = this.ensure(ev.message_id);
     this.typewriter.flush(msg.parts);
     msg.body.append(h("p", { class: "msg-error", role: "alert" }, `${ev.code}: ${ev.message}`));
-    this.setStatus(
-      msg,
-      ev.code === "stream_expired" || ev.type === "stream_expired" ? "expired" : "error",
-    );
+    this.setStatus(msg, ev.code === "stream_expired" ? "expired" : "error");
   }
 
   /** A whole answer at once (agent_query): typed out, then done. */

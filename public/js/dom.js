@@ -44,3 +44,11 @@ export function pretty(value) {
 export function atBottom(el) {
   return el.scrollHeight - el.scrollTop - el.clientHeight < 40;
 }
+
+/** An event's own fields, without the `type` and `timestamp` every server event carries. */
+export function ownFields(event) {
+  const fields = { ...event };
+  delete fields.type;
+  delete fields.timestamp;
+  return fields;
+}

@@ -1,10 +1,10 @@
-import { atBottom, clock, h, pretty } from "./dom.js";
+import { atBottom, clock, h, ownFields, pretty } from "./dom.js";
 
 const MAX_ENTRIES = 2000;
 
 /** Colour family of an event type, used as a CSS class. */
 export function category(type) {
-  if (type === "error" || type === "connect_error" || type === "stream_expired") return "error";
+  if (type === "error" || type === "connect_error") return "error";
   if (/^(connect|connected|disconnect|reconnect.*|server_shutdown)$/.test(type)) return "conn";
   if (type === "ping" || type === "pong") return "ping";
   if (/^stream_|^speaker_change$|^message$|^resume$|^agent_|^status$/.test(type)) return "stream";
@@ -98,5 +98,8 @@ function brief(payload) {
     typeof p.content === "string" && JSON.stringify(p.content.slice(0, 40)),
     typeof p.message === "string" && p.message.slice(0, 60),
   ].filter(Boolean);
-  return pick.join(" · ");
+  if (pick.length > 0) return pick.join(" · ");
+  // An event this page does not know: its own fields, in short.
+  const text = JSON.stringify(ownFields(p));
+  return text === "{}" ? "" : text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }

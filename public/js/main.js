@@ -1,6 +1,6 @@
 import { Conversation } from "./conversation.js";
 import { buildForm, enterToSend } from "./composer.js";
-import { $, h, pretty } from "./dom.js";
+import { $, h, ownFields, pretty } from "./dom.js";
 import { EventLog } from "./log.js";
 
 const SESSION_KEY = "agent-gateway-console.session_id";
@@ -29,6 +29,8 @@ const ui = {
   modeForm: $("mode-form"),
   modeJson: $("mode-json"),
   ack: $("ack-result"),
+  send: $("send-button"),
+  composerHint: $("composer-hint"),
   quickText: $("quick-text"),
   quickProject: $("quick-project"),
   stat: {
@@ -45,7 +47,7 @@ const ui = {
 };
 
 const log = new EventLog($("log"), $("log-filter"), $("log-clear"));
-const conversation = new Conversation($("conversation"), {
+const conversation = new Conversation($("conversation"), $("new-content"), {
   onActivity: () => renderActivity(),
   onGap: (messageId, afterSeq) => {
     // A chunk arrived early: ask for what is missing; duplicates are dropped by seq.
@@ -78,6 +80,16 @@ function setState(state, text) {
   ui.connect.disabled = state === "connected" || state === "connecting";
   ui.disconnect.disabled = !live;
   document.body.dataset.connection = state;
+  // Nothing may look sent that cannot be: sending waits for the connection.
+  const ready = state === "connected";
+  const reason = state === "reconnecting" ? "Reconnecting: wait to send" : "Connect to send";
+  ui.send.disabled = !ready;
+  ui.send.title = ready ? "" : reason;
+  ui.composerHint.textContent = ready ? "Enter sends · Shift+Enter adds a line" : reason;
+  for (const button of document.querySelectorAll("[data-action]")) {
+    button.disabled = !ready;
+    button.title = ready ? "" : reason;
+  }
 }
 
 function connect() {
@@ -178,6 +190,7 @@ function onConnected(ev) {
     /* storage may be disabled */
   }
   setState("connected", "Connected");
+  void refreshStatistics();
   // Streams cut by the drop: ask for what came after the last chunk shown.
   for (const open of conversation.unfinished()) {
     void send("resume", open).then((ack) => {
@@ -191,17 +204,17 @@ function onConnected(ev) {
 // ---------------------------------------------------------------- sending
 
 /** Emits with an ack; the promise resolves to the ack ({ok, data} or {ok: false, error}). */
-function send(type, payload = {}) {
+function send(type, payload = {}, bubble = undefined) {
+  if (!socket?.connected) {
+    const ack = { ok: false, error: { code: "not_connected", message: "Connect first" } };
+    showAck(type, ack, bubble);
+    return Promise.resolve(ack);
+  }
   counters.sent += 1;
   log.add("out", type, payload);
   renderCounters();
   if (type === "ping") pings.push(performance.now());
   if (type === "tool_call") toolRequests.set(payload.tool_name, payload.params);
-  if (!socket) {
-    const ack = { ok: false, error: { code: "not_connected", message: "Connect first" } };
-    showAck(type, ack);
-    return Promise.resolve(ack);
-  }
   return new Promise((resolve) => {
     socket.timeout(ACK_TIMEOUT_MS).emit(type, payload, (err, response) => {
       const ack = err
@@ -216,27 +229,38 @@ function send(type, payload = {}) {
       counters.received += err ? 0 : 1;
       log.add(err ? "local" : "in", "ack", { request_type: type, ...ack });
       renderCounters();
-      showAck(type, ack);
+      showAck(type, ack, bubble);
+      void refreshStatistics();
       resolve(ack);
     });
   });
 }
 
-function showAck(type, ack) {
+/** The ack's verdict under the composer; its data, and a refusal of a bubble's message, in the conversation. */
+function showAck(type, ack, bubble) {
   ui.ack.dataset.ok = String(Boolean(ack?.ok));
   ui.ack.textContent = ack?.ok
     ? `✓ ${type} accepted`
     : `✗ ${type}: ${ack?.error?.code ?? "error"} — ${ack?.error?.message ?? ""}`;
+  if (ack?.ok && hasData(ack.data)) conversation.addCard(`${type} ✓`, ack.data, "ack-card");
+  if (!ack?.ok && bubble) conversation.markFailed(bubble, ack?.error);
 }
 
+const hasData = (data) =>
+  data !== undefined &&
+  data !== null &&
+  !(typeof data === "object" && Object.keys(data).length === 0);
+
 function ask(content) {
-  conversation.addUser(content);
-  return send("message", { content });
+  return send("message", { content }, conversation.addUser(content));
 }
 
 function discuss(topic) {
-  conversation.addUser(topic, "You · discussion topic");
-  return send("start_conversation", { topic });
+  return send(
+    "start_conversation",
+    { topic },
+    conversation.addUser(topic, "You · discussion topic"),
+  );
 }
 
 function cancelRun() {
@@ -305,13 +329,6 @@ function handleEvent(type, ev) {
     case "cancelled":
       conversation.cancelled(ev);
       break;
-    case "stream_expired":
-      conversation.failed({
-        ...ev,
-        code: "stream_expired",
-        message: ev.message ?? "The stream is no longer available",
-      });
-      break;
     case "status":
       conversation.addNote("info", `Agent status: ${ev.status}`, "status-note");
       break;
@@ -340,8 +357,11 @@ function handleEvent(type, ev) {
     case "server_shutdown":
       conversation.addNote("error", `Server: ${ev.message}`, "shutdown-note");
       break;
-    default:
+    default: {
+      // Another handler's event: shown as data rather than dropped.
+      conversation.addCard(type, ownFields(ev), "event-card");
       break;
+    }
   }
 }
 
@@ -446,6 +466,10 @@ function readPayload() {
 async function submitComposer() {
   const type = ui.handlerSelect.value;
   if (!type) return;
+  if (!socket?.connected) {
+    showAck(type, { ok: false, error: { code: "not_connected", message: "Connect first" } });
+    return;
+  }
   let payload;
   try {
     payload = readPayload();
@@ -453,13 +477,14 @@ async function submitComposer() {
     showAck(type, { ok: false, error: { code: "bad_input", message: error.message } });
     return;
   }
+  let bubble;
   if (type === "message" && typeof payload.content === "string")
-    conversation.addUser(payload.content);
+    bubble = conversation.addUser(payload.content);
   else if (type === "start_conversation" && payload.topic)
-    conversation.addUser(payload.topic, "You · discussion topic");
+    bubble = conversation.addUser(payload.topic, "You · discussion topic");
   else if (type === "agent_query" && payload.query)
-    conversation.addUser(payload.query, "You · agent query");
-  const ack = await send(type, payload);
+    bubble = conversation.addUser(payload.query, "You · agent query");
+  const ack = await send(type, payload, bubble);
   if (ack.ok && !jsonMode && form) {
     // Clear the free text so the next message starts blank.
     for (const field of form.fields)

@@ -11,7 +11,7 @@ const EnvSchema = Type.Object({
   HOST: Type.String({ default: "0.0.0.0" }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8003 }),
   LOG_LEVEL: Type.Union(
-    ["error", "warn", "info", "http", "verbose", "debug", "silly"].map((l) => Type.Literal(l)),
+    ["error", "warn", "info", "http", "verbose", "debug"].map((l) => Type.Literal(l)),
     { default: "info" },
   ),
   LOG_FORMAT: Type.Optional(Type.Union([Type.Literal("json"), Type.Literal("pretty")])),
@@ -218,6 +218,27 @@ function describeEnvErrors(env: Record<string, string>, errors: ErrorObject[]): 
 // Environment values are strings: this validator coerces them, unlike the handlers' one.
 const validateEnv = createValidator({ coerceTypes: true, allErrors: true }).compile<Env>(EnvSchema);
 
+/**
+ * Browsers send an Origin as `scheme://host[:port]`, lower-case, default port
+ * left out, and it is compared as written: an entry in any other spelling
+ * (a path, a trailing slash, no scheme) would never match, so it is refused.
+ */
+function checkOrigin(entry: string): void {
+  if (entry === "*") return;
+  let canonical: string | undefined;
+  try {
+    const url = new URL(entry);
+    if (url.protocol === "http:" || url.protocol === "https:") canonical = url.origin;
+  } catch {
+    canonical = undefined;
+  }
+  if (canonical === entry) return;
+  const hint = canonical ? `; write it as ${canonical}` : ", e.g. https://app.example.com";
+  throw new ConfigError(
+    `Invalid configuration: CORS_ORIGINS entry "${entry}" is not an origin (http(s)://host[:port])${hint}`,
+  );
+}
+
 /** Reads and checks the environment; a bad value throws a ConfigError naming the variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const known = Object.keys(EnvSchema.properties);
@@ -252,6 +273,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const origins = checked.CORS_ORIGINS.split(",")
     .map((o) => o.trim())
     .filter(Boolean);
+  for (const origin of origins) checkOrigin(origin);
   return {
     env: checked,
     production,

@@ -27,14 +27,19 @@ export interface ValidationIssue {
   params: Record<string, unknown>;
 }
 
-/** Findings sent back to a client: enough to fix a payload, never a reply larger than the payload. */
-export const MAX_VALIDATION_ISSUES = 10;
+/**
+ * Enough findings to fix a payload; a payload with thousands of unknown
+ * properties must not get an error thousands of lines long.
+ */
+export const MAX_VALIDATION_FINDINGS = 10;
 
 export function describeErrors(errors: ErrorObject[] | null | undefined): ValidationIssue[] {
-  // anyOf and oneOf still report one finding per branch without allErrors.
-  return (errors ?? []).slice(0, MAX_VALIDATION_ISSUES).map((e) => ({
+  return (errors ?? []).slice(0, MAX_VALIDATION_FINDINGS).map((e) => ({
     path: e.instancePath || "/",
-    message: e.message ?? "is invalid",
+    message:
+      e.keyword === "additionalProperties"
+        ? `has unknown property "${String(e.params["additionalProperty"])}"`
+        : (e.message ?? "is invalid"),
     params: e.params as Record<string, unknown>,
   }));
 }

@@ -105,10 +105,10 @@ export function createRoutes(deps: RouteDeps): Router {
 
   router.get("/api/handlers", (_req, res) => {
     res.json({
-      handlers: [...deps.handlers.values()].map(({ definition }) => ({
+      handlers: [...deps.handlers.values()].map(({ definition, inputSchema }) => ({
         type: definition.type,
         description: definition.description,
-        schema: definition.schema,
+        schema: inputSchema,
         ...(definition.timeoutMs === undefined ? {} : { timeout_ms: definition.timeoutMs }),
       })),
     });

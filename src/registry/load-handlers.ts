@@ -1,12 +1,21 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Ajv, ValidateFunction } from "ajv";
+import type { Ajv, ErrorObject, ValidateFunction } from "ajv";
 import type { HandlerDefinition } from "./define-handler.js";
+import { toInputSchema } from "./input-schema.js";
+
+/** Checks a payload (applying defaults); `errors` holds the findings of the last failure. */
+export interface PayloadValidator {
+  (payload: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
 
 export interface LoadedHandler {
   definition: HandlerDefinition;
-  validate: ValidateFunction;
+  /** What clients must send: closed objects, defaults optional (see toInputSchema). */
+  inputSchema: Record<string, unknown>;
+  validate: PayloadValidator;
   file: string;
 }
 
@@ -26,6 +35,12 @@ const RESERVED_TYPES = new Set([
 const TYPE_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 const MODULE_FILE = /\.(?:[cm]?js|[cm]?ts)$/;
 const SKIPPED_FILE = /\.d\.[cm]?ts$|\.(?:test|spec)\.[cm]?[jt]s$/;
+/**
+ * The earlier systems' clients put `{type, timestamp, id}` on every frame, and
+ * plain-WebSocket clients add a `request_id`: closed schemas must not refuse
+ * them, so they are dropped before validation unless a schema declares them.
+ */
+const ENVELOPE_FIELDS = ["type", "timestamp", "id", "request_id"];
 
 export class HandlerLoadError extends Error {
   constructor(
@@ -65,17 +80,37 @@ export async function loadHandlers(directory: string, ajv: Ajv): Promise<Handler
         file,
         `type "${definition.type}" is already defined by ${existing.file}`,
       );
-    let validate: ValidateFunction;
+    const inputSchema = toInputSchema(definition.schema);
+    let compiled: ValidateFunction;
     try {
-      validate = ajv.compile(definition.schema);
+      compiled = ajv.compile(inputSchema);
     } catch (error) {
       throw new HandlerLoadError(file, `schema does not compile: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    registry.set(definition.type, { definition, validate, file });
+    const validate = withoutEnvelope(compiled, inputSchema);
+    registry.set(definition.type, { definition, inputSchema, validate, file });
   }
   return registry;
+}
+
+function withoutEnvelope(
+  compiled: ValidateFunction,
+  inputSchema: Record<string, unknown>,
+): PayloadValidator {
+  const properties = inputSchema["properties"];
+  const declared = typeof properties === "object" && properties !== null ? properties : {};
+  const dropped = ENVELOPE_FIELDS.filter((field) => !Object.hasOwn(declared, field));
+  const validate: PayloadValidator = (payload) => {
+    if (typeof payload === "object" && payload !== null && !Array.isArray(payload)) {
+      for (const field of dropped) Reflect.deleteProperty(payload, field);
+    }
+    const valid = compiled(payload);
+    validate.errors = compiled.errors;
+    return valid;
+  };
+  return validate;
 }
 
 function checkShape(file: string, candidate: unknown): HandlerDefinition {

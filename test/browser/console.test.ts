@@ -1,3 +1,5 @@
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { expect } from "chai";
 import { SignJWT } from "jose";
 import type { Page } from "playwright-core";
@@ -134,7 +136,7 @@ describe("test console in a real browser", function () {
     expect(browser.problems).to.deep.equal([]);
   });
 
-  it("serves the same page under the seed documents' names", async () => {
+  it("serves the same page under the names the agent-engine protocol uses", async () => {
     for (const alias of ["/test_websocket.html", "/static/test_websocket.html", "/static/"]) {
       const page = await browser.context.newPage();
       await page.goto(`${server.url}${alias}`);
@@ -418,4 +420,162 @@ describe("test console in a real browser", function () {
     expect(overflow, "horizontal overflow in px").to.be.at.most(0);
     await screenshot(page, "10-narrow");
   });
+
+  /** Whether the conversation's last element is inside its visible area. */
+  function lastInView(page: Page): Promise<boolean> {
+    return page.getByTestId("conversation").evaluate((list) => {
+      const last = list.lastElementChild;
+      if (!last) return false;
+      const box = list.getBoundingClientRect();
+      const item = last.getBoundingClientRect();
+      return item.bottom <= box.bottom + 1 && item.bottom > box.top;
+    });
+  }
+
+  it("keeps the newest content in view through a long answer, a tool call and a cancel", async () => {
+    const { observer, page } = await observedConsole();
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const ended = waitForEvent<StreamEnd>(observer, "stream_end");
+    const first = await ask(page, observer, "Tell me a long story about streaming gateways");
+    await ended;
+    await page.locator(`[data-message-id="${first}"][data-status="done"]`).waitFor();
+    expect(await lastInView(page), "after a long answer").to.equal(true);
+
+    await page.getByTestId("quick-calculate").click();
+    await page.getByTestId("tool-result").last().waitFor();
+    expect(await lastInView(page), "after a tool call").to.equal(true);
+
+    const cancelled = waitForEvent<Cancelled>(observer, "cancelled");
+    const second = await ask(page, observer, "Tell me another long story about cancellation");
+    await page.waitForFunction(
+      (id) =>
+        Number(
+          document.querySelector(`[data-message-id="${id}"]`)?.getAttribute("data-last-seq"),
+        ) >= 2,
+      second,
+    );
+    await page.getByTestId("cancel-button").click();
+    await cancelled;
+    const stopped = page.locator(`[data-message-id="${second}"][data-status="cancelled"]`);
+    await stopped.waitFor();
+    expect(
+      await stopped.getByTestId("progress").count(),
+      "progress bar of a cancelled run",
+    ).to.equal(0);
+    expect(await lastInView(page), "after a cancel").to.equal(true);
+
+    // A reader who scrolled up keeps their place and is told that more came.
+    await page.getByTestId("conversation").evaluate((list) => (list.scrollTop = 0));
+    await page.getByTestId("quick-ping").click();
+    await page.getByTestId("new-content").waitFor();
+    expect(await page.getByTestId("conversation").evaluate((list) => list.scrollTop)).to.equal(0);
+    await screenshot(page, "11-new-content");
+    await page.getByTestId("new-content").click();
+    await page.getByTestId("new-content").waitFor({ state: "hidden" });
+    expect(await lastInView(page), "after new content ↓").to.equal(true);
+  });
+
+  it("sends nothing before Connect, says why, and marks a refused message as failed", async () => {
+    const page = await openConsole();
+    expect(await page.getByTestId("send-button").isDisabled()).to.equal(true);
+    expect(await page.getByTestId("quick-ask").isDisabled()).to.equal(true);
+    expect(await page.getByTestId("composer-hint").textContent()).to.contain("Connect to send");
+    await page.getByTestId("schema-form").getByTestId("field-content").fill("hello");
+    await page.getByTestId("schema-form").getByTestId("field-content").press("Enter");
+    expect(await page.getByTestId("user-message").count()).to.equal(0);
+    expect(await page.getByTestId("stat-sent").textContent()).to.equal("0");
+
+    await connectPage(page, newSessionId());
+    expect(await page.getByTestId("send-button").isDisabled()).to.equal(false);
+    // A misspelt field: the server refuses it, and the bubble says so.
+    await page.getByTestId("mode-json").click();
+    await page.getByTestId("json-editor").fill(JSON.stringify({ content: "hi", metdata: {} }));
+    await page.getByTestId("send-button").click();
+    const failed = page.locator('[data-testid="user-message"][data-status="failed"]');
+    await failed.getByTestId("send-failed").filter({ hasText: "invalid_payload" }).waitFor();
+    await screenshot(page, "12-refused-send");
+  });
+
+  it("shows a new handler's ack data and events, from a handler file added to the folder", async () => {
+    // At the project's root, so the handlers' "../src/…" imports resolve as in handlers/.
+    const handlersDir = await mkdtemp(path.join(process.cwd(), ".handlers-"));
+    await cp(path.resolve("handlers"), handlersDir, { recursive: true });
+    await writeFile(path.join(handlersDir, "word_count.ts"), WORD_COUNT_HANDLER);
+    const custom = await startGateway({}, { handlersDir });
+    try {
+      const listed = (await (await fetch(`${custom.url}/api/handlers`)).json()) as {
+        handlers: Array<{ type: string }>;
+      };
+      expect(listed.handlers.map((h) => h.type)).to.include("word_count");
+      const page = await openConsole(custom.url);
+      await connectPage(page, newSessionId());
+      await page.getByTestId("handler-select").selectOption("word_count");
+      await page.getByTestId("schema-form").getByTestId("field-text").fill("one two three");
+      await page.getByTestId("send-button").click();
+      const ack = page.getByTestId("ack-card").filter({ hasText: "word_count" });
+      await ack.waitFor();
+      expect(await ack.getByTestId("card-json").textContent()).to.contain('"words": 3');
+      const event = page.getByTestId("event-card").filter({ hasText: "words_counted" });
+      await event.waitFor();
+      expect(await event.textContent()).to.match(/"longest": ?"three"/);
+      const logged = page.locator(
+        '[data-testid="log-entry"][data-type="words_counted"] .log-brief',
+      );
+      expect(await logged.textContent()).to.contain('"words":3');
+      await screenshot(page, "13-new-handler");
+    } finally {
+      await custom.close();
+      await rm(handlersDir, { recursive: true, force: true });
+    }
+  });
+
+  it("types a chunk that arrives mid-typing without dropping a character", async () => {
+    const page = await openConsole();
+    const shown = await page.evaluate(async (moduleUrl) => {
+      const { Typewriter } = (await import(moduleUrl)) as {
+        Typewriter: new (onIdle: () => void) => {
+          timer: ReturnType<typeof setTimeout> | undefined;
+          parts: Set<unknown>;
+          push(part: unknown, text: string): void;
+          tick(): void;
+        };
+      };
+      const typewriter = new Typewriter(() => undefined);
+      const part = { node: document.createTextNode(""), target: "", shown: 0 };
+      // Ticks by hand, so the interleaving is the same on every run. (No named
+      // functions here: the test's compiler would wrap them in a helper the page lacks.)
+      // Three characters take two ticks of at least two: the second has one left,
+      // where a step of two once went past the end and cost the next chunk its first character.
+      typewriter.push(part, "Hi!");
+      clearTimeout(typewriter.timer);
+      typewriter.tick();
+      const partway = part.node.data;
+      clearTimeout(typewriter.timer);
+      typewriter.tick();
+      typewriter.push(part, " there");
+      while (typewriter.parts.size > 0) {
+        clearTimeout(typewriter.timer);
+        typewriter.tick();
+      }
+      clearTimeout(typewriter.timer);
+      return { partway, final: part.node.data };
+    }, "/js/conversation.js");
+    expect(shown.partway).to.equal("Hi");
+    expect(shown.final).to.equal("Hi! there");
+  });
 });
+
+const WORD_COUNT_HANDLER = `import { defineHandler, Type } from "../src/handler-kit.js";
+
+export default defineHandler({
+  type: "word_count",
+  description: "Counts the words of a text and tells the connection the longest one.",
+  schema: Type.Object({ text: Type.String({ minLength: 1, maxLength: 1000 }) }),
+  handle({ text }, ctx) {
+    const words = text.split(/\\s+/).filter(Boolean);
+    const longest = words.reduce((a, b) => (b.length > a.length ? b : a), "");
+    (ctx.emit as (type: string, data: unknown) => void)("words_counted", { words: words.length, longest });
+    return { words: words.length };
+  },
+});
+`;

@@ -4,7 +4,12 @@ import json
 import sys
 import threading
 
+import engineio.payload
 import socketio
+
+# python-engineio refuses a polling response of more than 16 packets (its own guard);
+# a streaming answer batches many chunks into one response, so allow more.
+engineio.payload.Payload.max_decode_packets = 1000
 
 url, transport = sys.argv[1], sys.argv[2]
 report = {"events": []}
