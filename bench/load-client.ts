@@ -15,7 +15,7 @@ export type ClientTask =
   | { scenario: "fanout"; urls: string[]; clients: number; tokens: number }
   | { scenario: "sessions"; urls: string[]; sessions: number; tokens: number }
   | { scenario: "first-token"; urls: string[]; messages: number }
-  | { scenario: "flood"; urls: string[] }
+  | { scenario: "flood"; urls: string[]; perSec: number }
   | {
       scenario: "broadcast";
       urls: string[];
@@ -311,16 +311,17 @@ async function broadcast(t: Extract<ClientTask, { scenario: "broadcast" }>): Pro
 }
 
 /**
- * One connection sending pings without acks as fast as this process can,
- * until the runner kills it: the abuse scenario's flooder, in a process of
+ * One connection sending pings without acks at `perSec`, until the runner kills it: the abuse scenario's flooder, in a process of
  * its own so it does not slow the polite clients' side.
  */
 async function flood(t: Extract<ClientTask, { scenario: "flood" }>): Promise<ClientReport> {
   const socket = await open(t.urls[0] as string);
   process.send?.({ type: "checkpoint", name: "flooding", figures: {} });
+  const perTick = Math.max(1, Math.round(t.perSec / 100));
   for (;;) {
-    for (let i = 0; i < 500; i++) socket.emit("ping");
-    await new Promise((resolve) => setImmediate(resolve));
+    const tick = performance.now();
+    for (let i = 0; i < perTick; i++) socket.emit("ping");
+    await sleep(Math.max(0, 10 - (performance.now() - tick)));
   }
 }
 
