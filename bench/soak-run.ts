@@ -201,7 +201,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       const raw = await connectRaw(server.url);
       raw.stopReading();
       const messageId = `slow-${(slowCount += 1)}`;
-      raw.emit("message", { content: benchPrompt(20_000), message_id: messageId });
+      raw.emit("message", { content: benchPrompt(50_000), message_id: messageId });
       await sleep(200); // the stream exists once its run has started
       // Each resume adds a reader of the whole stream, and this client reads none of it.
       for (let i = 0; i < 20; i += 1) raw.emit("resume", { message_id: messageId, after_seq: 0 });
