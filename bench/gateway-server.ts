@@ -26,7 +26,7 @@ if (config.workers > 1 && !isWorker()) {
     stop: () => new Promise<void>(() => process.kill(process.pid, "SIGTERM")),
   });
 } else {
-  const model = new BenchChatModel();
+  const model = new BenchChatModel(Number(process.env["BENCH_YIELD_EVERY"] ?? 0));
   const gateway = await createGateway({
     config,
     log,

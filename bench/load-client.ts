@@ -15,6 +15,7 @@ export type ClientTask =
   | { scenario: "fanout"; urls: string[]; clients: number; tokens: number }
   | { scenario: "sessions"; urls: string[]; sessions: number; tokens: number }
   | { scenario: "first-token"; urls: string[]; messages: number }
+  | { scenario: "flood"; urls: string[]; perSec: number }
   | {
       scenario: "broadcast";
       urls: string[];
@@ -309,7 +310,30 @@ async function broadcast(t: Extract<ClientTask, { scenario: "broadcast" }>): Pro
   };
 }
 
-const scenarios = { idle, ping, fanout, sessions, "first-token": firstToken, broadcast } as const;
+/**
+ * One connection sending pings without acks at `perSec`, until the runner kills it: the abuse scenario's flooder, in a process of
+ * its own so it does not slow the polite clients' side.
+ */
+async function flood(t: Extract<ClientTask, { scenario: "flood" }>): Promise<ClientReport> {
+  const socket = await open(t.urls[0] as string);
+  process.send?.({ type: "checkpoint", name: "flooding", figures: {} });
+  const perTick = Math.max(1, Math.round(t.perSec / 100));
+  for (;;) {
+    const tick = performance.now();
+    for (let i = 0; i < perTick; i++) socket.emit("ping");
+    await sleep(Math.max(0, 10 - (performance.now() - tick)));
+  }
+}
+
+const scenarios = {
+  idle,
+  ping,
+  fanout,
+  sessions,
+  "first-token": firstToken,
+  broadcast,
+  flood,
+} as const;
 
 try {
   const run = scenarios[task.scenario] as (t: ClientTask) => Promise<ClientReport>;

@@ -61,6 +61,8 @@ export interface ServerProcess {
   pid: number;
   url: string;
   command(cmd: ServerCommand["cmd"]): Promise<unknown>;
+  /** null while the process runs. */
+  exitCode(): number | null;
   stop(): Promise<void>;
 }
 
@@ -98,6 +100,7 @@ export function startServer(
             child.send({ cmd });
           });
         },
+        exitCode: () => child.exitCode ?? (child.signalCode ? -1 : null),
         async stop() {
           if (child.exitCode !== null) return;
           child.send({ cmd: "stop" });

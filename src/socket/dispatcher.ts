@@ -8,6 +8,7 @@ import type { HandlerContext } from "../registry/handler-context.js";
 import type { HandlerRegistry, LoadedHandler } from "../registry/load-handlers.js";
 import type { ConnectionRegistry } from "../state/types.js";
 import { echoedType, FloodGuard, type RateScope } from "./flood-guard.js";
+import { rawWebSocket } from "./output-cap.js";
 import { measurePackets } from "./packet-size.js";
 import { budgetKeys, consumeShared, type SharedBudgets } from "./shared-budgets.js";
 
@@ -157,6 +158,7 @@ export function attachDispatcher(socket: Socket, ctx: HandlerContext, deps: Disp
     );
     const refusal = guard.refuse(performance.now(), scope);
     if (refusal.disconnect) return disconnectFlooder(requestType, refusal.count);
+    if (scope === "connection") stopReadingFor(retryAfterMs);
     if (refusal.report) {
       ctx.log.warn("events refused: rate limited", {
         request_type: requestType,
@@ -167,6 +169,20 @@ export function attachDispatcher(socket: Socket, ctx: HandlerContext, deps: Disp
     } else {
       ack?.({ ok: false, error: wire });
     }
+  }
+
+  /**
+   * Refusing is cheap, but decoding what a flood sends is not: at 30,000
+   * events a second it took the event loop from every other client (a polite
+   * ping's p99 went to 9 s). Not reading the flooder's socket until its budget
+   * refills leaves the rest of the flood in the kernel, and TCP slows the sender.
+   */
+  function stopReadingFor(ms: number): void {
+    const raw = rawWebSocket(socket);
+    if (!raw || raw.isPaused) return;
+    raw.pause();
+    // Resumed even once disconnected: a closing WebSocket must read the peer's close frame.
+    setTimeout(() => raw.resume(), ms).unref();
   }
 
   function disconnectFlooder(requestType: string, refusedSinceReport: number): void {

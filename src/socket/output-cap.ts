@@ -6,8 +6,11 @@ interface EnginePacket {
 }
 
 /** The `ws` socket under engine.io's websocket transport; absent under polling. */
-interface RawWebSocket {
+export interface RawWebSocket {
   bufferedAmount: number;
+  isPaused: boolean;
+  pause(): void;
+  resume(): void;
   terminate(): void;
 }
 
@@ -56,7 +59,7 @@ export function closeNow(socket: Socket): void {
   else socket.conn.close(true);
 }
 
-function rawWebSocket(socket: Socket): RawWebSocket | undefined {
+export function rawWebSocket(socket: Socket): RawWebSocket | undefined {
   const transport = socket.conn.transport as unknown as { name: string; socket?: RawWebSocket };
   return transport.name === "websocket" ? transport.socket : undefined;
 }

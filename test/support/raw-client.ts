@@ -12,11 +12,15 @@ export interface RawClient {
   emit(type: string, payload: unknown): void;
   /** Stops reading: the kernel buffers fill and the server's output backs up. */
   stopReading(): void;
+  resumeReading(): void;
+  /** Resolves with the close code once the connection has closed and the client has read up to it. */
+  closed: Promise<number>;
   close(): void;
 }
 
 export function connectRaw(url: string, auth: Record<string, unknown> = {}): Promise<RawClient> {
   const ws = new WebSocket(`${url.replace(/^http/, "ws")}/socket.io/?EIO=4&transport=websocket`);
+  const closed = new Promise<number>((resolve) => ws.once("close", resolve));
   return new Promise((resolve, reject) => {
     ws.once("error", reject);
     ws.on("message", (data: Buffer) => {
@@ -29,6 +33,8 @@ export function connectRaw(url: string, auth: Record<string, unknown> = {}): Pro
           connected,
           emit: (type, payload) => ws.send(`42${JSON.stringify([type, payload])}`),
           stopReading: () => (ws as unknown as { _socket: NetSocket })._socket.pause(),
+          resumeReading: () => (ws as unknown as { _socket: NetSocket })._socket.resume(),
+          closed,
           close: () => ws.terminate(),
         });
       } else if (text.startsWith("44")) reject(new Error(`refused: ${text}`));
