@@ -154,7 +154,7 @@ export function servePlainWebSocket(
     conn.useLog(ctx.log);
     ws.on("message", (data, isBinary) => {
       conn.heard();
-      receiveFrame(receive, conn, data, isBinary, limits.maxMessageBytes);
+      receiveFrame(receive, conn, data, isBinary);
     });
     const projectId = route.projectId;
     if (projectId !== undefined) {
@@ -184,7 +184,6 @@ function receiveFrame(
   conn: PlainConnection,
   data: RawData,
   isBinary: boolean,
-  maxMessageBytes: number,
 ): void {
   const buffer = Array.isArray(data)
     ? Buffer.concat(data)
@@ -192,12 +191,9 @@ function receiveFrame(
       ? data
       : Buffer.from(new Uint8Array(data));
   const bytes = buffer.byteLength;
-  // Over the limit it is refused unread: parsing it is the cost the limit avoids.
-  const frame = isBinary
-    ? binaryFrame()
-    : bytes > maxMessageBytes
-      ? { type: undefined, payload: undefined }
-      : decodeFrame(buffer.toString("utf8"));
+  // Decoded even over WS_MAX_MESSAGE_BYTES, as Socket.IO's parser does, so
+  // the refusal can name its request_id; `maxPayload` bounds what is decoded.
+  const frame = isBinary ? binaryFrame() : decodeFrame(buffer.toString("utf8"));
   const { requestId } = frame;
   receive({
     type: frame.type,
