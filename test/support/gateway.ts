@@ -79,14 +79,10 @@ export function nextEvent<T = Record<string, unknown>>(
   socket: TestClient,
   type: string,
 ): Promise<T> {
-  return new Promise((resolve) => socket.once(type, (payload) => resolve(payload as T)));
+  return new Promise((resolve) => socket.once(type, (payload) => resolve(payload)));
 }
 
-export function request(
-  socket: TestClient,
-  type: string,
-  payload?: unknown,
-): Promise<AckResponse> {
+export function request(socket: TestClient, type: string, payload?: unknown): Promise<AckResponse> {
   return (
     payload === undefined ? socket.emitWithAck(type) : socket.emitWithAck(type, payload)
   ) as Promise<AckResponse>;
