@@ -118,7 +118,9 @@ describe("an independent client: Python websockets over plain WebSocket", functi
     expect(report.bad_frame).to.include({ type: "error", code: "invalid_payload" });
     expect(report.ack).to.include({ ok: true, request_id: "q1" });
     expect(report.end.type).to.equal("stream_end");
-    expect(report.chunks).to.equal(report.end.total_content).and.match(/rivers/i);
+    expect(report.chunks)
+      .to.equal(report.end.total_content)
+      .and.match(/rivers/i);
     expect(report.same_session).to.equal(true);
     expect(report.replayed).to.equal(report.chunks);
   });
