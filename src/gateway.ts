@@ -5,21 +5,22 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { RateLimiterMemory } from "rate-limiter-flexible";
-import { Server } from "socket.io";
+import type { Server } from "socket.io";
 import { JwtAuthenticator } from "./auth/authenticate.js";
-import { isOriginAllowed } from "./auth/origin.js";
 import type { Config } from "./core/config.js";
 import { createLogger, type Logger } from "./core/logger.js";
-import { serverEvent } from "./core/protocol.js";
 import { createValidator } from "./core/validator.js";
 import { createBackendChannel } from "./backend/create-backend-channel.js";
 import { createHttpApp } from "./http/app.js";
 import { loadHandlers, type HandlerRegistry } from "./registry/load-handlers.js";
-import { createAdmission } from "./socket/admission.js";
-import { openConnection } from "./socket/connection.js";
-import { attachDispatcher } from "./socket/dispatcher.js";
-import { capPendingOutput } from "./socket/output-cap.js";
-import { createSharedBudgets } from "./socket/shared-budgets.js";
+import { createAdmission } from "./sessions/admission.js";
+import { Fanout } from "./sessions/fanout.js";
+import { createSessionCore } from "./sessions/session-core.js";
+import { createSharedBudgets } from "./sessions/shared-budgets.js";
+import { SocketIoBus } from "./transports/socketio/bus.js";
+import { createSocketIoServer, serveSocketIo } from "./transports/socketio/server.js";
+import type { GatewayServer } from "./transports/socketio/types.js";
+import { servePlainWebSocket } from "./transports/ws/server.js";
 import { connectCluster } from "./cluster/redis-cluster.js";
 import { createMemoryState } from "./state/memory.js";
 import type { GatewayState } from "./state/types.js";
@@ -52,7 +53,7 @@ export interface GatewayOptions {
 export interface Gateway {
   readonly config: Config;
   readonly nodeId: string;
-  readonly io: Server;
+  readonly io: GatewayServer;
   readonly httpServer: HttpServer;
   readonly state: GatewayState;
   readonly handlers: HandlerRegistry;
@@ -96,30 +97,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   if (!config.apiKey) log.warn("API_KEY is not set: POST /api/projects/:id/events is disabled");
 
   const httpServer = createServer();
-  const io = new Server({
-    pingInterval: config.heartbeat.intervalMs,
-    // Socket.IO drops a client that misses a pong for pingInterval + pingTimeout.
-    pingTimeout: config.heartbeat.timeoutMs - config.heartbeat.intervalMs,
-    maxHttpBufferSize: config.limits.maxFrameBytes,
-    cors: { origin: config.corsOrigins === "*" ? "*" : config.corsOrigins },
-    // A transport that never sends CONNECT is closed this soon (Socket.IO's default is 45 s).
-    connectTimeout: config.limits.connectTimeoutMs,
-    allowRequest: (req, callback) => {
-      if (!isOriginAllowed(req.headers.origin, req.headers.host, config.corsOrigins)) {
-        callback("Origin not allowed: add it to CORS_ORIGINS", false);
-        return;
-      }
-      // Transports open but not admitted cost memory and a timer each: bounded, not per cap.
-      const pending = io.engine.clientsCount - io.of("/").sockets.size;
-      if (pending >= config.limits.maxPendingHandshakes) {
-        callback("Too many handshakes in progress; retry shortly", false);
-        return;
-      }
-      callback(null, true);
-    },
-  });
+  // The two transports share one budget of handshakes in progress.
+  let pendingPlain = (): number => 0;
+  const io = createSocketIoServer(config, () => pendingPlain());
   if (cluster) io.adapter(cluster.adapter);
   else if (options.adapter) io.adapter(options.adapter);
+  const bus = new SocketIoBus(io, log);
+  const fanout = new Fanout(bus);
   const notReadyReason = (): string | null => {
     if (!accepting) return closing ? "shutting down" : "starting";
     if (cluster && !cluster.isReady()) return "redis unavailable";
@@ -129,7 +113,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     config,
     log,
     {
-      io,
+      fanout,
       ajv,
       state,
       handlers,
@@ -144,9 +128,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // Attached after Express, so Socket.IO's own requests never reach the app.
   io.attach(httpServer);
 
-  const runs = new RunManager({ io, config, state, runtime, nodeId, log });
+  const runs = new RunManager({ fanout, config, state, runtime, nodeId, log });
   const clusterRuns = new ClusterRuns({
-    io,
+    fanout,
     config,
     registry: state.runs,
     runs,
@@ -163,29 +147,38 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const authenticator = config.jwtSecret
     ? new JwtAuthenticator(config.jwtSecret, config.auth)
     : undefined;
-  io.use(
-    createAdmission({ config, state, nodeId, authenticator, isAccepting: () => accepting, log }),
-  );
-  io.on("connection", (socket) => {
-    const ctx = openConnection(socket, {
-      io,
-      config,
-      state,
-      tools,
-      runs,
-      clusterRuns,
-      vendor: runtime.vendor,
-      log,
-      backend,
-    });
-    capPendingOutput(socket, config.abuse.maxBufferedBytes, ctx.log);
-    attachDispatcher(socket, ctx, {
-      config,
-      handlers,
-      budgets,
-      connections: state.connections,
-    });
+  const admit = createAdmission({
+    config,
+    state,
+    nodeId,
+    authenticator,
+    isAccepting: () => accepting,
+    log,
   });
+  const core = createSessionCore(admit, {
+    config,
+    state,
+    tools,
+    runs,
+    clusterRuns,
+    fanout,
+    vendor: runtime.vendor,
+    log,
+    backend,
+    handlers,
+    budgets,
+    connections: state.connections,
+  });
+  serveSocketIo(io, config, core, log);
+  const plain = servePlainWebSocket(httpServer, {
+    config,
+    core,
+    acceptMembers: (deliver) => bus.acceptOtherMembers(deliver),
+    pendingElsewhere: () => io.engine.clientsCount - io.of("/").sockets.size,
+    socketIoPath: `${io.path()}/`,
+    log,
+  });
+  pendingPlain = () => plain.pending();
 
   return {
     config,
@@ -212,14 +205,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       closing ??= (async () => {
         accepting = false;
         await runs.drain(config.shutdownGraceMs);
-        io.emit(
-          "server_shutdown",
-          serverEvent("server_shutdown", {
-            message: "The server is shutting down",
-            reconnect: true,
-          }),
+        fanout.toThisNode("server_shutdown", {
+          message: "The server is shutting down",
+          reconnect: true,
+        });
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<void>(
+          (resolve) => (timer = setTimeout(resolve, config.shutdownGraceMs)),
         );
-        await flushAndClose(io, config.shutdownGraceMs);
+        await Promise.all([flushAndClose(io, deadline), plain.closeAll(deadline)]);
+        clearTimeout(timer);
         await io.close();
         await backend?.close();
         await state.close();
@@ -232,15 +227,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 }
 
 /**
- * Closes every transport once what was written to it has left: `io.close()`
- * alone discards the write buffers, which dropped the last `stream_end` and
- * `server_shutdown` of a client still streaming. A client that does not read
- * is not waited for past `timeoutMs`.
+ * Closes every Socket.IO transport once what was written to it has left:
+ * `io.close()` alone discards the write buffers, which dropped the last
+ * `stream_end` and `server_shutdown` of a client still streaming. A client
+ * that does not read is not waited for past `deadline`.
  */
-async function flushAndClose(io: Server, timeoutMs: number): Promise<void> {
+async function flushAndClose(io: GatewayServer, deadline: Promise<void>): Promise<void> {
   const clients = new Set([...io.of("/").sockets.values()].map((socket) => socket.conn));
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
   const flushed = Promise.all(
     [...clients].map((client) => {
       const closed = new Promise<void>((resolve) => client.once("close", () => resolve()));
@@ -249,5 +242,4 @@ async function flushAndClose(io: Server, timeoutMs: number): Promise<void> {
     }),
   );
   await Promise.race([flushed, deadline]);
-  clearTimeout(timer);
 }

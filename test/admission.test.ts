@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { SignJWT } from "jose";
 import { connect, refusal, request, startGateway, type RunningGateway } from "./support/gateway.js";
+import { connectAs, refusalAs, TRANSPORTS, type Transport } from "./support/clients.js";
 import { startRedisServer } from "./support/redis-server.js";
 
 const SECRET = "a-test-secret-that-is-long-enough-for-hs256";
@@ -13,117 +14,139 @@ function token(claims: Record<string, unknown>, secret = SECRET, expiresIn = "5m
     .sign(new TextEncoder().encode(secret));
 }
 
-describe("admission", () => {
-  it("refuses the 6th connection of a session with session_full, and admits again after one leaves", async () => {
-    const server = await startGateway();
-    const first = await connect(server.url);
-    const sessionId = first.connected.session_id;
-    const others = await Promise.all(
-      Array.from({ length: 4 }, () => connect(server.url, { session_id: sessionId })),
-    );
-    expect(others.every((c) => c.connected.session_id === sessionId)).to.equal(true);
-    expect(await refusal(server.url, { session_id: sessionId })).to.deep.equal({
-      code: "session_full",
-      message: `Session ${sessionId} already has 5 connections`,
-    });
-    first.socket.close();
-    const again = await waitForAdmission(server.url, sessionId);
-    again.socket.close();
-    for (const c of others) c.socket.close();
-    await server.close();
-  });
-
-  it("refuses connections past WS_MAX_CONNECTIONS with server_full", async () => {
-    const server = await startGateway({ WS_MAX_CONNECTIONS: "2" });
-    const a = await connect(server.url);
-    const b = await connect(server.url);
-    expect((await refusal(server.url)).code).to.equal("server_full");
-    expect((await request(a.socket, "ping", {})).ok).to.equal(true);
-    a.socket.close();
-    b.socket.close();
-    await server.close();
-  });
-
-  it("refuses a malformed session id", async () => {
-    const server = await startGateway();
-    expect((await refusal(server.url, { session_id: "../../etc" })).code).to.equal(
-      "invalid_session_id",
-    );
-    expect((await refusal(server.url, { session_id: 42 })).code).to.equal("invalid_session_id");
-    await server.close();
-  });
-
-  describe("with AUTH_JWT_SECRET", () => {
-    it("requires a valid HS256 token and takes the user from sub", async () => {
-      const server = await startGateway({ AUTH_JWT_SECRET: SECRET });
-      expect(await refusal(server.url)).to.deep.include({ code: "unauthorized" });
-      expect((await refusal(server.url, { token: "not-a-jwt" })).code).to.equal("unauthorized");
-      const forged = await token({ sub: "mallory" }, "another-secret-that-is-also-long-enough!!");
-      expect((await refusal(server.url, { token: forged })).code).to.equal("unauthorized");
-      const expired = await token({ sub: "ada" }, SECRET, "-1m");
-      expect(await refusal(server.url, { token: expired })).to.deep.equal({
-        code: "unauthorized",
-        message: "Authentication failed: the token has expired",
-      });
-      const noSubject = await token({});
-      expect((await refusal(server.url, { token: noSubject })).code).to.equal("unauthorized");
-
-      const { socket } = await connect(server.url, { token: await token({ sub: "ada" }) });
-      expect((await request(socket, "ping", {})).ok).to.equal(true);
-      socket.close();
-      await server.close();
-    });
-
-    it("limits project joins to the token's projects claim", async () => {
-      const server = await startGateway({ AUTH_JWT_SECRET: SECRET });
-      const { socket } = await connect(server.url, {
-        token: await token({ sub: "ada", projects: ["alpha"] }),
-      });
-      expect(await request(socket, "join_project", { project_id: "alpha" })).to.deep.include({
-        ok: true,
-      });
-      const refused = await request(socket, "join_project", { project_id: "beta" });
-      expect(!refused.ok && refused.error.code).to.equal("forbidden");
-      const open = await connect(server.url, { token: await token({ sub: "bob" }) });
-      expect(await request(open.socket, "join_project", { project_id: "beta" })).to.deep.include({
-        ok: true,
-      });
-      socket.close();
-      open.socket.close();
-      await server.close();
-    });
-
-    it("keeps a session to the user who opened it", async () => {
-      const server = await startGateway({ AUTH_JWT_SECRET: SECRET });
-      const ada = await connect(server.url, { token: await token({ sub: "ada" }) });
-      const sessionId = ada.connected.session_id;
-      expect(
-        (await refusal(server.url, { session_id: sessionId, token: await token({ sub: "eve" }) }))
-          .code,
-      ).to.equal("forbidden");
-      const adaAgain = await connect(server.url, {
-        session_id: sessionId,
-        token: await token({ sub: "ada" }),
-      });
-      expect(adaAgain.connected.session_id).to.equal(sessionId);
-      ada.socket.close();
-      adaAgain.socket.close();
-      await server.close();
-    });
-
-    it("also accepts the token as an Authorization header, for clients that cannot set auth", async () => {
-      const server = await startGateway({ AUTH_JWT_SECRET: SECRET });
-      const { socket } = await connect(
-        server.url,
-        {},
-        { extraHeaders: { authorization: `Bearer ${await token({ sub: "ada" })}` } },
+for (const transport of TRANSPORTS) {
+  describe(`admission over ${transport}`, () => {
+    it("refuses the 6th connection of a session with session_full, and admits again after one leaves", async () => {
+      const server = await startGateway();
+      const first = await connectAs(transport, server.url);
+      const sessionId = first.connected.session_id;
+      const others = await Promise.all(
+        Array.from({ length: 4 }, () =>
+          connectAs(transport, server.url, { session_id: sessionId }),
+        ),
       );
-      expect(socket.connected).to.equal(true);
-      socket.close();
+      expect(others.every((c) => c.connected.session_id === sessionId)).to.equal(true);
+      expect(await refusalAs(transport, server.url, { session_id: sessionId })).to.deep.equal({
+        code: "session_full",
+        message: `Session ${sessionId} already has 5 connections`,
+      });
+      first.socket.close();
+      const again = await waitForAdmission(server.url, sessionId, transport);
+      again.socket.close();
+      for (const c of others) c.socket.close();
       await server.close();
     });
+
+    it("refuses connections past WS_MAX_CONNECTIONS with server_full", async () => {
+      const server = await startGateway({ WS_MAX_CONNECTIONS: "2" });
+      const a = await connectAs(transport, server.url);
+      const b = await connectAs(transport, server.url);
+      expect((await refusalAs(transport, server.url)).code).to.equal("server_full");
+      expect((await request(a.socket, "ping", {})).ok).to.equal(true);
+      a.socket.close();
+      b.socket.close();
+      await server.close();
+    });
+
+    it("refuses a malformed session id", async () => {
+      const server = await startGateway();
+      expect((await refusalAs(transport, server.url, { session_id: "../../etc" })).code).to.equal(
+        "invalid_session_id",
+      );
+      // A URL carries no number: only Socket.IO's auth can send one.
+      if (transport === "socketio") {
+        expect((await refusal(server.url, { session_id: 42 })).code).to.equal("invalid_session_id");
+      }
+      await server.close();
+    });
+
+    describe("with AUTH_JWT_SECRET", () => {
+      it("requires a valid HS256 token and takes the user from sub", async () => {
+        const server = await startGateway({ AUTH_JWT_SECRET: SECRET });
+        expect(await refusalAs(transport, server.url)).to.deep.include({ code: "unauthorized" });
+        expect((await refusalAs(transport, server.url, { token: "not-a-jwt" })).code).to.equal(
+          "unauthorized",
+        );
+        const forged = await token({ sub: "mallory" }, "another-secret-that-is-also-long-enough!!");
+        expect((await refusalAs(transport, server.url, { token: forged })).code).to.equal(
+          "unauthorized",
+        );
+        const expired = await token({ sub: "ada" }, SECRET, "-1m");
+        expect(await refusalAs(transport, server.url, { token: expired })).to.deep.equal({
+          code: "unauthorized",
+          message: "Authentication failed: the token has expired",
+        });
+        const noSubject = await token({});
+        expect((await refusalAs(transport, server.url, { token: noSubject })).code).to.equal(
+          "unauthorized",
+        );
+
+        const { socket } = await connectAs(transport, server.url, {
+          token: await token({ sub: "ada" }),
+        });
+        expect((await request(socket, "ping", {})).ok).to.equal(true);
+        socket.close();
+        await server.close();
+      });
+
+      it("limits project joins to the token's projects claim", async () => {
+        const server = await startGateway({ AUTH_JWT_SECRET: SECRET });
+        const { socket } = await connectAs(transport, server.url, {
+          token: await token({ sub: "ada", projects: ["alpha"] }),
+        });
+        expect(await request(socket, "join_project", { project_id: "alpha" })).to.deep.include({
+          ok: true,
+        });
+        const refused = await request(socket, "join_project", { project_id: "beta" });
+        expect(!refused.ok && refused.error.code).to.equal("forbidden");
+        const open = await connectAs(transport, server.url, { token: await token({ sub: "bob" }) });
+        expect(await request(open.socket, "join_project", { project_id: "beta" })).to.deep.include({
+          ok: true,
+        });
+        socket.close();
+        open.socket.close();
+        await server.close();
+      });
+
+      it("keeps a session to the user who opened it", async () => {
+        const server = await startGateway({ AUTH_JWT_SECRET: SECRET });
+        const ada = await connectAs(transport, server.url, { token: await token({ sub: "ada" }) });
+        const sessionId = ada.connected.session_id;
+        expect(
+          (
+            await refusalAs(transport, server.url, {
+              session_id: sessionId,
+              token: await token({ sub: "eve" }),
+            })
+          ).code,
+        ).to.equal("forbidden");
+        const adaAgain = await connectAs(transport, server.url, {
+          session_id: sessionId,
+          token: await token({ sub: "ada" }),
+        });
+        expect(adaAgain.connected.session_id).to.equal(sessionId);
+        ada.socket.close();
+        adaAgain.socket.close();
+        await server.close();
+      });
+
+      it("also accepts the token as an Authorization header, for clients that cannot set auth", async () => {
+        const server = await startGateway({ AUTH_JWT_SECRET: SECRET });
+        const { socket } = await connectAs(
+          transport,
+          server.url,
+          {},
+          {
+            headers: { authorization: `Bearer ${await token({ sub: "ada" })}` },
+          },
+        );
+        expect(socket.connected).to.equal(true);
+        socket.close();
+        await server.close();
+      });
+    });
   });
-});
+}
 
 describe("session ownership outlives the connections", () => {
   const as = async (user: string) => ({ token: await token({ sub: user }) });
@@ -203,11 +226,11 @@ async function gone(server: RunningGateway) {
 }
 
 /** The released place is freed when the server sees the close; retry until then. */
-async function waitForAdmission(url: string, sessionId: string) {
+async function waitForAdmission(url: string, sessionId: string, transport: Transport = "socketio") {
   const deadline = Date.now() + 5000;
   for (;;) {
     try {
-      return await connect(url, { session_id: sessionId });
+      return await connectAs(transport, url, { session_id: sessionId });
     } catch (error) {
       if (Date.now() > deadline) throw error;
     }

@@ -1,6 +1,5 @@
 import { expect } from "chai";
 import { RateLimiterRes } from "rate-limiter-flexible";
-import type { Socket as ClientSocket } from "socket.io-client";
 import { connectCluster, ClusterStartError } from "../src/cluster/redis-cluster.js";
 import { loadConfig } from "../src/core/config.js";
 import { createLogger } from "../src/core/logger.js";
@@ -13,6 +12,8 @@ import {
   type RunningGateway,
 } from "./support/gateway.js";
 import { startRedisServer, type PrivateRedis } from "./support/redis-server.js";
+import { connectAs, type TestClient } from "./support/clients.js";
+import { collectStream } from "./support/streams.js";
 
 const API_KEY = "cluster-test-api-key-0123456789";
 const operator = { headers: { authorization: `Bearer ${API_KEY}` } };
@@ -66,7 +67,7 @@ describe("cluster of two gateways over Redis", () => {
   let redis: PrivateRedis;
   let a: RunningGateway;
   let b: RunningGateway;
-  const sockets: ClientSocket[] = [];
+  const sockets: TestClient[] = [];
 
   async function open(server: RunningGateway, auth: Record<string, unknown> = {}) {
     const { socket, connected } = await connect(server.url, auth);
@@ -93,6 +94,29 @@ describe("cluster of two gateways over Redis", () => {
     for (let i = 0; i < 2; i++) await open(b, auth);
     const refused = await refusal(b.url, auth);
     expect(refused.code).to.equal("session_full");
+  });
+
+  it("serves plain WebSocket clients across nodes: stream chunks and project pushes", async () => {
+    const onA = await connectAs("ws", a.url);
+    const session_id = onA.connected.session_id;
+    const otherOnB = await connectAs("ws", b.url, { session_id });
+    const sioOnB = await open(b, { session_id });
+    sockets.push(onA.socket, otherOnB.socket);
+    const id = "plain-across";
+    const atA = collectStream(onA.socket, () => id);
+    const atB = collectStream(sioOnB.socket, () => id);
+    await request(otherOnB.socket, "message", { content: "Tell me about owls", message_id: id });
+    const [plain, sio] = await within(Promise.all([atA, atB]), 10_000, "the stream on both nodes");
+    expect(plain.chunks.length).to.be.greaterThan(3);
+    expect(plain.chunks).to.deep.equal(sio.chunks);
+
+    await request(onA.socket, "join_project", { project_id: "p-plain" });
+    const pushed = nextEvent(onA.socket, "project_message");
+    expect((await postProjectEvent(b.url, "p-plain", { text: "from B" })).status).to.equal(202);
+    expect(await within(pushed, 5000, "project_message at A")).to.deep.include({
+      project_id: "p-plain",
+      data: { text: "from B" },
+    });
   });
 
   it("counts project members across the cluster", async () => {

@@ -7,42 +7,45 @@ import {
   startGateway,
   type RunningGateway,
 } from "./support/gateway.js";
+import { connectAs, TRANSPORTS } from "./support/clients.js";
 import { waitFor } from "./support/wait-for.js";
 
-describe("core handlers", () => {
-  let server: RunningGateway;
-  before(async () => {
-    server = await startGateway();
-  });
-  after(() => server.close());
+for (const transport of TRANSPORTS) {
+  describe(`core handlers over ${transport}`, () => {
+    let server: RunningGateway;
+    before(async () => {
+      server = await startGateway();
+    });
+    after(() => server.close());
 
-  it("connects with a new session and announces the heartbeat", async () => {
-    const { socket, connected } = await connect(server.url);
-    expect(connected.session_id).to.match(/^[0-9a-f-]{36}$/);
-    expect(connected.connection_id).to.equal(socket.id);
-    expect(connected.heartbeat).to.deep.equal({ interval_ms: 30000, timeout_ms: 60000 });
-    socket.close();
-  });
+    it("connects with a new session and announces the heartbeat", async () => {
+      const { socket, connected } = await connectAs(transport, server.url);
+      expect(connected.session_id).to.match(/^[0-9a-f-]{36}$/);
+      expect(connected.connection_id).to.match(/^[\w-]{16,}$/);
+      expect(connected.heartbeat).to.deep.equal({ interval_ms: 30000, timeout_ms: 60000 });
+      socket.close();
+    });
 
-  it("answers ping with pong, carrying type and timestamp", async () => {
-    const { socket } = await connect(server.url);
-    const pong = nextEvent<{ type: string; timestamp: number }>(socket, "pong");
-    const before = Date.now() / 1000;
-    expect(await request(socket, "ping", {})).to.deep.equal({ ok: true, data: {} });
-    const event = await pong;
-    expect(event.type).to.equal("pong");
-    expect(event.timestamp).to.be.within(before - 1, Date.now() / 1000 + 1);
-    socket.close();
-  });
+    it("answers ping with pong, carrying type and timestamp", async () => {
+      const { socket } = await connectAs(transport, server.url);
+      const pong = nextEvent<{ type: string; timestamp: number }>(socket, "pong");
+      const before = Date.now() / 1000;
+      expect(await request(socket, "ping", {})).to.deep.equal({ ok: true, data: {} });
+      const event = await pong;
+      expect(event.type).to.equal("pong");
+      expect(event.timestamp).to.be.within(before - 1, Date.now() / 1000 + 1);
+      socket.close();
+    });
 
-  it("accepts ping without payload or ack, as the seeds' clients send it", async () => {
-    const { socket } = await connect(server.url);
-    const pong = nextEvent(socket, "pong");
-    socket.emit("ping");
-    expect((await pong)["type"]).to.equal("pong");
-    socket.close();
+    it("accepts ping without payload or ack, as the seeds' clients send it", async () => {
+      const { socket } = await connectAs(transport, server.url);
+      const pong = nextEvent(socket, "pong");
+      socket.emit("ping");
+      expect((await pong)["type"]).to.equal("pong");
+      socket.close();
+    });
   });
-});
+}
 
 describe("tools over tool_call", () => {
   let server: RunningGateway;
@@ -141,130 +144,134 @@ describe("tools over tool_call", () => {
   });
 });
 
-describe("projects", () => {
-  let server: RunningGateway;
-  before(async () => {
-    server = await startGateway();
-  });
-  after(() => server.close());
-
-  it("counts members, broadcasts feedback to the room only, and leaves", async () => {
-    const a = await connect(server.url);
-    const b = await connect(server.url);
-    const outsider = await connect(server.url);
-    expect(await request(a.socket, "join_project", { project_id: "p1" })).to.deep.equal({
-      ok: true,
-      data: { project_id: "p1", members: 1 },
+for (const transport of TRANSPORTS) {
+  describe(`projects over ${transport}`, () => {
+    let server: RunningGateway;
+    before(async () => {
+      server = await startGateway();
     });
-    const joined = nextEvent(b.socket, "joined_project");
-    await request(b.socket, "join_project", { project_id: "p1" });
-    expect(await joined).to.deep.include({ project_id: "p1", members: 2 });
+    after(() => server.close());
 
-    const outsiderEvents = recordEvents(outsider.socket);
-    const atB = nextEvent(b.socket, "project_message");
-    const response = nextEvent(a.socket, "user_feedback_response");
-    await request(a.socket, "user_feedback", { project_id: "p1", content: "looks good" });
-    expect(await response).to.deep.include({ status: "received", project_id: "p1" });
-    const message = await atB;
-    expect(message).to.deep.include({ type: "project_message", project_id: "p1" });
-    expect(message["data"]).to.deep.include({ kind: "user_feedback", content: "looks good" });
+    it("counts members, broadcasts feedback to the room only, and leaves", async () => {
+      const a = await connectAs(transport, server.url);
+      const b = await connectAs(transport, server.url);
+      const outsider = await connectAs(transport, server.url);
+      expect(await request(a.socket, "join_project", { project_id: "p1" })).to.deep.equal({
+        ok: true,
+        data: { project_id: "p1", members: 1 },
+      });
+      const joined = nextEvent(b.socket, "joined_project");
+      await request(b.socket, "join_project", { project_id: "p1" });
+      expect(await joined).to.deep.include({ project_id: "p1", members: 2 });
 
-    const left = nextEvent(b.socket, "left_project");
-    await request(b.socket, "leave_project", { project_id: "p1" });
-    expect(await left).to.deep.include({ project_id: "p1", members: 1 });
-    await request(outsider.socket, "ping", {});
-    expect(outsiderEvents.map((e) => e.type)).to.deep.equal(["pong"]);
-    for (const c of [a, b, outsider]) c.socket.close();
-  });
+      const outsiderEvents = recordEvents(outsider.socket);
+      const atB = nextEvent(b.socket, "project_message");
+      const response = nextEvent(a.socket, "user_feedback_response");
+      await request(a.socket, "user_feedback", { project_id: "p1", content: "looks good" });
+      expect(await response).to.deep.include({ status: "received", project_id: "p1" });
+      const message = await atB;
+      expect(message).to.deep.include({ type: "project_message", project_id: "p1" });
+      expect(message["data"]).to.deep.include({ kind: "user_feedback", content: "looks good" });
 
-  it("refuses feedback and leaving for a project not joined", async () => {
-    const { socket } = await connect(server.url);
-    const feedback = await request(socket, "user_feedback", { project_id: "p2", content: "hi" });
-    expect(!feedback.ok && feedback.error.code).to.equal("not_in_project");
-    const leave = await request(socket, "leave_project", { project_id: "p2" });
-    expect(!leave.ok && leave.error.code).to.equal("not_in_project");
-    socket.close();
-  });
-
-  it("drops a disconnected client from the member count", async () => {
-    const a = await connect(server.url);
-    const b = await connect(server.url);
-    await request(a.socket, "join_project", { project_id: "p3" });
-    await request(b.socket, "join_project", { project_id: "p3" });
-    b.socket.close();
-    await waitFor(async () => (await server.gateway.state.projects.members("p3")) === 1);
-    const c = await connect(server.url);
-    expect(await request(c.socket, "join_project", { project_id: "p3" })).to.deep.include({
-      ok: true,
+      const left = nextEvent(b.socket, "left_project");
+      await request(b.socket, "leave_project", { project_id: "p1" });
+      expect(await left).to.deep.include({ project_id: "p1", members: 1 });
+      await request(outsider.socket, "ping", {});
+      expect(outsiderEvents.map((e) => e.type)).to.deep.equal(["pong"]);
+      for (const c of [a, b, outsider]) c.socket.close();
     });
-    expect(await server.gateway.state.projects.members("p3")).to.equal(2);
-    a.socket.close();
-    c.socket.close();
-  });
-});
 
-describe("refusals that keep the connection", () => {
-  let server: RunningGateway;
-  before(async () => {
-    server = await startGateway({ WS_MAX_MESSAGE_BYTES: "2048", WS_RATE_LIMIT_PER_SEC: "20" });
-  });
-  after(() => server.close());
-
-  it("answers unknown_type, also as an error event for ack-less clients", async () => {
-    const { socket } = await connect(server.url);
-    const error = nextEvent(socket, "error");
-    socket.emit("teleport", { where: "moon" });
-    expect(await error).to.deep.include({
-      type: "error",
-      code: "unknown_type",
-      request_type: "teleport",
+    it("refuses feedback and leaving for a project not joined", async () => {
+      const { socket } = await connectAs(transport, server.url);
+      const feedback = await request(socket, "user_feedback", { project_id: "p2", content: "hi" });
+      expect(!feedback.ok && feedback.error.code).to.equal("not_in_project");
+      const leave = await request(socket, "leave_project", { project_id: "p2" });
+      expect(!leave.ok && leave.error.code).to.equal("not_in_project");
+      socket.close();
     });
-    const ack = await request(socket, "teleport", {});
-    expect(!ack.ok && ack.error.code).to.equal("unknown_type");
-    expect((await request(socket, "ping", {})).ok).to.equal(true);
-    socket.close();
-  });
 
-  it("answers invalid_payload with the validator's details", async () => {
-    const { socket } = await connect(server.url);
-    const ack = await request(socket, "join_project", { project_id: 42 });
-    expect(!ack.ok && ack.error.code).to.equal("invalid_payload");
-    expect(!ack.ok && ack.error.details).to.deep.include({
-      path: "/project_id",
-      message: "must be string",
-      params: { type: "string" },
+    it("drops a disconnected client from the member count", async () => {
+      const a = await connectAs(transport, server.url);
+      const b = await connectAs(transport, server.url);
+      await request(a.socket, "join_project", { project_id: "p3" });
+      await request(b.socket, "join_project", { project_id: "p3" });
+      b.socket.close();
+      await waitFor(async () => (await server.gateway.state.projects.members("p3")) === 1);
+      const c = await connectAs(transport, server.url);
+      expect(await request(c.socket, "join_project", { project_id: "p3" })).to.deep.include({
+        ok: true,
+      });
+      expect(await server.gateway.state.projects.members("p3")).to.equal(2);
+      a.socket.close();
+      c.socket.close();
     });
-    const notAnObject = await request(socket, "join_project", "p1");
-    expect(!notAnObject.ok && notAnObject.error.code).to.equal("invalid_payload");
-    socket.close();
   });
+}
 
-  it("refuses a message over WS_MAX_MESSAGE_BYTES with message_too_large, and goes on", async () => {
-    const { socket } = await connect(server.url);
-    const ack = await request(socket, "user_feedback", {
-      project_id: "p",
-      content: "é".repeat(1500),
+for (const transport of TRANSPORTS) {
+  describe(`refusals that keep the connection over ${transport}`, () => {
+    let server: RunningGateway;
+    before(async () => {
+      server = await startGateway({ WS_MAX_MESSAGE_BYTES: "2048", WS_RATE_LIMIT_PER_SEC: "20" });
     });
-    expect(!ack.ok && ack.error.code).to.equal("message_too_large");
-    expect(!ack.ok && ack.error.details).to.deep.include({ limit_bytes: 2048 });
-    expect(socket.connected).to.equal(true);
-    expect((await request(socket, "ping", {})).ok).to.equal(true);
-    socket.close();
-  });
+    after(() => server.close());
 
-  it("rate-limits a flooding connection with rate_limited, without affecting others", async () => {
-    const flooder = await connect(server.url);
-    const other = await connect(server.url);
-    const acks = await Promise.all(
-      Array.from({ length: 40 }, () => request(flooder.socket, "ping", {})),
-    );
-    const limited = acks.filter((a) => !a.ok);
-    expect(acks.filter((a) => a.ok)).to.have.length(20);
-    expect(limited).to.have.length(20);
-    expect(!limited[0]!.ok && limited[0]!.error.code).to.equal("rate_limited");
-    expect((await request(other.socket, "ping", {})).ok).to.equal(true);
-    expect(flooder.socket.connected).to.equal(true);
-    flooder.socket.close();
-    other.socket.close();
+    it("answers unknown_type, also as an error event for ack-less clients", async () => {
+      const { socket } = await connectAs(transport, server.url);
+      const error = nextEvent(socket, "error");
+      socket.emit("teleport", { where: "moon" });
+      expect(await error).to.deep.include({
+        type: "error",
+        code: "unknown_type",
+        request_type: "teleport",
+      });
+      const ack = await request(socket, "teleport", {});
+      expect(!ack.ok && ack.error.code).to.equal("unknown_type");
+      expect((await request(socket, "ping", {})).ok).to.equal(true);
+      socket.close();
+    });
+
+    it("answers invalid_payload with the validator's details", async () => {
+      const { socket } = await connectAs(transport, server.url);
+      const ack = await request(socket, "join_project", { project_id: 42 });
+      expect(!ack.ok && ack.error.code).to.equal("invalid_payload");
+      expect(!ack.ok && ack.error.details).to.deep.include({
+        path: "/project_id",
+        message: "must be string",
+        params: { type: "string" },
+      });
+      const notAnObject = await request(socket, "join_project", "p1");
+      expect(!notAnObject.ok && notAnObject.error.code).to.equal("invalid_payload");
+      socket.close();
+    });
+
+    it("refuses a message over WS_MAX_MESSAGE_BYTES with message_too_large, and goes on", async () => {
+      const { socket } = await connectAs(transport, server.url);
+      const ack = await request(socket, "user_feedback", {
+        project_id: "p",
+        content: "é".repeat(1500),
+      });
+      expect(!ack.ok && ack.error.code).to.equal("message_too_large");
+      expect(!ack.ok && ack.error.details).to.deep.include({ limit_bytes: 2048 });
+      expect(socket.connected).to.equal(true);
+      expect((await request(socket, "ping", {})).ok).to.equal(true);
+      socket.close();
+    });
+
+    it("rate-limits a flooding connection with rate_limited, without affecting others", async () => {
+      const flooder = await connectAs(transport, server.url);
+      const other = await connectAs(transport, server.url);
+      const acks = await Promise.all(
+        Array.from({ length: 40 }, () => request(flooder.socket, "ping", {})),
+      );
+      const limited = acks.filter((a) => !a.ok);
+      expect(acks.filter((a) => a.ok)).to.have.length(20);
+      expect(limited).to.have.length(20);
+      expect(!limited[0]!.ok && limited[0]!.error.code).to.equal("rate_limited");
+      expect((await request(other.socket, "ping", {})).ok).to.equal(true);
+      expect(flooder.socket.connected).to.equal(true);
+      flooder.socket.close();
+      other.socket.close();
+    });
   });
-});
+}

@@ -92,3 +92,37 @@ describe("an independent client: python-socketio", function () {
     });
   }
 });
+
+describe("an independent client: Python websockets over plain WebSocket", function () {
+  this.timeout(60000);
+  let server: RunningGateway;
+  before(async function () {
+    server = await startGateway({ DEMO_TOKEN_DELAY_MS: "2" });
+  });
+  after(() => server.close());
+
+  it("streams on /ws/agent and replays the stream on /ws/agents/{session_id}", async () => {
+    const plainScript = path.join(path.dirname(script), "python_plain_client.py");
+    const { stdout } = await promisify(execFile)(PYTHON, [plainScript, server.url]);
+    const report = JSON.parse(stdout) as {
+      connected: { type: string; session_id: string };
+      pong: string;
+      bad_frame: { type: string; code: string };
+      ack: { ok: boolean; request_id: string };
+      chunks: string;
+      end: { type: string; total_content: string };
+      same_session: boolean;
+      replayed: string;
+    };
+    expect(report.connected.type).to.equal("connected");
+    expect(report.pong).to.equal("pong");
+    expect(report.bad_frame).to.include({ type: "error", code: "invalid_payload" });
+    expect(report.ack).to.include({ ok: true, request_id: "q1" });
+    expect(report.end.type).to.equal("stream_end");
+    expect(report.chunks)
+      .to.equal(report.end.total_content)
+      .and.match(/rivers/i);
+    expect(report.same_session).to.equal(true);
+    expect(report.replayed).to.equal(report.chunks);
+  });
+});

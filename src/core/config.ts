@@ -2,6 +2,17 @@ import { Type, type Static } from "@sinclair/typebox";
 import type { ErrorObject } from "ajv";
 import { createValidator } from "./validator.js";
 
+/** The plain WebSocket paths WS_PLAIN_PATHS may list (src/transports/ws/routes.ts). */
+export const PLAIN_PATH_PATTERNS = [
+  "/ws/agent",
+  "/ws/agents/{session_id}",
+  "/ws/projects/{project_id}/status",
+  "/ws",
+] as const;
+export type PlainPathPattern = (typeof PLAIN_PATH_PATTERNS)[number];
+const isPlainPathPattern = (path: string): path is PlainPathPattern =>
+  (PLAIN_PATH_PATTERNS as readonly string[]).includes(path);
+
 /**
  * Every setting the gateway reads from the environment. Defaults live here and
  * nowhere else; `.env.example` and the README table document the same names.
@@ -82,6 +93,9 @@ const EnvSchema = Type.Object({
   WS_RATE_LIMIT_PER_USER_PER_SEC: Type.Integer({ minimum: 1, default: 200 }),
   WS_RATE_LIMIT_DISCONNECT_AFTER: Type.Number({ minimum: 0, default: 10 }),
   WS_MAX_BUFFERED_BYTES: Type.Integer({ minimum: 1024, default: 4194304 }),
+  // The plain WebSocket endpoint (src/transports/ws/).
+  WS_PLAIN_ENABLED: Type.Boolean({ default: true }),
+  WS_PLAIN_PATHS: Type.String({ default: PLAIN_PATH_PATTERNS.join(",") }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -189,6 +203,11 @@ export interface Config {
     /** Output waiting for a client that does not read; over it the connection is closed. */
     maxBufferedBytes: number;
   };
+  plainWebSocket: {
+    enabled: boolean;
+    /** Path patterns served, with `{session_id}` and `{project_id}` placeholders. */
+    paths: PlainPathPattern[];
+  };
 }
 
 export class ConfigError extends Error {
@@ -264,6 +283,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (checked.WS_MAX_FRAME_BYTES < checked.WS_MAX_MESSAGE_BYTES) {
     throw new ConfigError(
       `Invalid configuration: WS_MAX_FRAME_BYTES=${checked.WS_MAX_FRAME_BYTES} must be at least WS_MAX_MESSAGE_BYTES=${checked.WS_MAX_MESSAGE_BYTES}`,
+    );
+  }
+  const plainPaths = checked.WS_PLAIN_PATHS.split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
+  const unknownPath = plainPaths.find((p) => !isPlainPathPattern(p));
+  if (unknownPath !== undefined) {
+    throw new ConfigError(
+      `Invalid configuration: WS_PLAIN_PATHS has ${JSON.stringify(unknownPath)}; it takes a comma list of: ${PLAIN_PATH_PATTERNS.join(", ")}`,
     );
   }
   const production = checked.NODE_ENV === "production";
@@ -347,6 +375,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       rateLimitPerUserPerSec: checked.WS_RATE_LIMIT_PER_USER_PER_SEC,
       rateLimitDisconnectAfterMs: checked.WS_RATE_LIMIT_DISCONNECT_AFTER * 1000,
       maxBufferedBytes: checked.WS_MAX_BUFFERED_BYTES,
+    },
+    plainWebSocket: {
+      enabled: checked.WS_PLAIN_ENABLED,
+      paths: plainPaths.filter(isPlainPathPattern),
     },
   };
 }

@@ -73,5 +73,5 @@ export function serverEvent<K extends ServerEventType>(
 /** Acks answer every client event exactly once, in one of these two shapes. */
 export type AckResponse = { ok: true; data: unknown } | { ok: false; error: WireError };
 
-export const sessionRoom = (sessionId: string): string => `session:${sessionId}`;
-export const projectRoom = (projectId: string): string => `project:${projectId}`;
+/** Sends one server event; `serverEvent` adds its `type` and `timestamp`. */
+export type Emit = <K extends ServerEventType>(type: K, data: ServerEventMap[K]) => void;

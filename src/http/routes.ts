@@ -1,17 +1,17 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import express, { Router, type RequestHandler } from "express";
-import type { Server } from "socket.io";
 import { Type, type Static } from "@sinclair/typebox";
 import type { Ajv } from "ajv";
 import { GatewayError } from "../core/errors.js";
 import { exceedsDepth } from "../core/json-depth.js";
-import { PROJECT_EVENT_TYPES, projectRoom, serverEvent } from "../core/protocol.js";
+import { PROJECT_EVENT_TYPES, serverEvent } from "../core/protocol.js";
 import { describeErrors } from "../core/validator.js";
 import type { HandlerRegistry } from "../registry/load-handlers.js";
+import type { Fanout } from "../sessions/fanout.js";
 import type { GatewayState } from "../state/types.js";
 
 export interface RouteDeps {
-  io: Server;
+  fanout: Fanout;
   ajv: Ajv;
   state: GatewayState;
   handlers: HandlerRegistry;
@@ -71,6 +71,7 @@ export function createRoutes(deps: RouteDeps): Router {
         id: c.id,
         session_id: c.sessionId,
         node_id: c.nodeId,
+        transport: c.transport ?? "socketio",
         connected_at: seconds(c.connectedAt),
         message_count: c.messageCount,
         uptime: seconds(now - c.connectedAt),
@@ -132,9 +133,10 @@ export function createRoutes(deps: RouteDeps): Router {
       );
     }
     const projectId = String(req.params["project_id"]);
-    deps.io
-      .to(projectRoom(projectId))
-      .emit(body.type, serverEvent(body.type, { project_id: projectId, data: body.data }));
+    deps.fanout.toProject(
+      projectId,
+      serverEvent(body.type, { project_id: projectId, data: body.data }),
+    );
     res.status(202).json({ status: "sent", project_id: projectId, type: body.type });
   });
 

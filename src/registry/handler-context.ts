@@ -1,11 +1,11 @@
 import type { Logger } from "../core/logger.js";
-import type { ServerEventMap, ServerEventType } from "../core/protocol.js";
+import type { Emit, ServerEventMap, ServerEventType } from "../core/protocol.js";
 import type { ToolRegistry } from "../tools/tool-registry.js";
 import type { AuthUser } from "../auth/authenticate.js";
 import type { BackendEventKind } from "../backend/backend-channel.js";
 import type { RunRequest, SubmittedRun } from "../runs/run-request.js";
 
-export type Emit = <K extends ServerEventType>(type: K, data: ServerEventMap[K]) => void;
+export type { Emit } from "../core/protocol.js";
 
 /** Project rooms as a handler sees them; access rules are applied by the core. */
 export interface ProjectRooms {

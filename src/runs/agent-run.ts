@@ -2,11 +2,9 @@ import { HumanMessage } from "@langchain/core/messages";
 import type { StreamEvent as GraphEvent } from "@langchain/core/tracers/log_stream";
 import { discussionStepLimit } from "../agents/index.js";
 import { GatewayError } from "../core/errors.js";
-import type { ServerEventMap, ServerEventType } from "../core/protocol.js";
+import type { Emit } from "../core/protocol.js";
 import type { AgentRuntime } from "./agent-runtime.js";
 import type { RunRequest } from "./run-request.js";
-
-export type Publish = <K extends ServerEventType>(type: K, data: ServerEventMap[K]) => void;
 
 export type RunOutcome =
   | { status: "completed" }
@@ -87,7 +85,7 @@ export class AgentRun {
     );
   }
 
-  async execute(runtime: AgentRuntime, publishNow: Publish): Promise<RunOutcome> {
+  async execute(runtime: AgentRuntime, publishNow: Emit): Promise<RunOutcome> {
     try {
       return await this.run(
         runtime,
@@ -98,7 +96,7 @@ export class AgentRun {
     }
   }
 
-  private async run(runtime: AgentRuntime, publish: Publish): Promise<RunOutcome> {
+  private async run(runtime: AgentRuntime, publish: Emit): Promise<RunOutcome> {
     const { request, messageId } = this;
     const streaming = request.kind !== "query";
     if (streaming) {
@@ -141,7 +139,7 @@ export class AgentRun {
     return { status: "completed" };
   }
 
-  private chunk(publish: Publish, content: string, agent: string, streaming = true): void {
+  private chunk(publish: Emit, content: string, agent: string, streaming = true): void {
     if (!streaming) {
       this.content += content;
       return;
@@ -157,7 +155,7 @@ export class AgentRun {
     this.flushTimer ??= setTimeout(() => this.flush(publish), this.coalesceMs);
   }
 
-  private sendChunk(publish: Publish, content: string, agent: string): void {
+  private sendChunk(publish: Emit, content: string, agent: string): void {
     this.content += content;
     publish("stream_chunk", { message_id: this.messageId, seq: ++this.seq, content, agent });
   }
@@ -167,14 +165,14 @@ export class AgentRun {
    * history a resume replays holds the same chunks (and seqs) the live
    * clients got. Any other event first sends the waiting tokens, to keep order.
    */
-  private flushingFirst(publish: Publish): Publish {
+  private flushingFirst(publish: Emit): Emit {
     return (type, data) => {
       if (type !== "stream_chunk") this.flush(publish);
       publish(type, data);
     };
   }
 
-  private flush(publish: Publish): void {
+  private flush(publish: Emit): void {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     if (this.pending.length === 0 || this.stopped) return;
@@ -216,7 +214,7 @@ export class AgentRun {
     }
   }
 
-  private handle(event: GraphEvent, publish: Publish, streaming: boolean): void {
+  private handle(event: GraphEvent, publish: Emit, streaming: boolean): void {
     const node: unknown = event.metadata["langgraph_node"];
     const agent = typeof node === "string" ? node : "agent";
     const message_id = this.messageId;
@@ -246,7 +244,7 @@ export class AgentRun {
     }
   }
 
-  private nodeStarted(publish: Publish, node: string): void {
+  private nodeStarted(publish: Emit, node: string): void {
     const message_id = this.messageId;
     if (!this.turns) {
       const data = { stage: node, completed: this.steps, total: this.steps + 1 };

@@ -1,8 +1,9 @@
-import type { Server } from "socket.io";
 import type { Config } from "../core/config.js";
 import { GatewayError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
+import type { Fanout } from "../sessions/fanout.js";
 import type { RunRegistry } from "../state/types.js";
+import { behindRunning, INTERRUPTED } from "./multitask.js";
 import type { RunManager, Submitter } from "./run-manager.js";
 import type { RunRequest, SubmittedRun } from "./run-request.js";
 
@@ -17,7 +18,7 @@ interface CancelRequest {
 }
 
 interface ClusterRunsDeps {
-  io: Server;
+  fanout: Fanout;
   config: Config;
   registry: RunRegistry;
   runs: RunManager;
@@ -28,26 +29,25 @@ interface ClusterRunsDeps {
 }
 
 /**
- * The session's runs as a client sees them, whichever node holds them: the
- * multitask policy and `cancel` in front of this node's RunManager.
+ * The session's runs as a client sees them, whichever node holds them:
+ * `submit` and `cancel` in front of this node's RunManager.
  *
  * A session runs one agent at a time across the cluster (the run registry in
- * Redis). When another node is running the session:
- *  - reject: the message is refused with `busy`, as on one node;
- *  - enqueue: the run waits on this node until the other one ends (or its
- *    node dies), then starts; AGENT_MAX_QUEUE counts per node;
- *  - interrupt: the other node's run is cancelled, and this one starts as
- *    soon as that node has released the session.
+ * Redis). When another node is running the session, the multitask policy
+ * (src/runs/multitask.ts) applies as on one node: an enqueued run waits on
+ * this node until the other one ends (or its node dies); an interrupting one
+ * cancels it there and starts once that node has released the session.
  * Cancel is tried here first, then asked of every other node.
  */
 export class ClusterRuns {
   constructor(private readonly deps: ClusterRunsDeps) {
     if (!deps.clustered) return;
-    deps.io.on(CANCEL_RUN, (request: CancelRequest, ack: (reply: unknown) => void) => {
+    deps.fanout.answerPeers(CANCEL_RUN, (request) => {
+      const { sessionId, messageId, reason } = request as CancelRequest;
       try {
-        ack(deps.runs.cancel(request.sessionId, request.messageId, request.reason));
+        return deps.runs.cancel(sessionId, messageId, reason);
       } catch {
-        ack(null);
+        return null;
       }
     });
   }
@@ -64,22 +64,10 @@ export class ClusterRuns {
       ? await registry.current(sessionId).catch(() => null)
       : null;
     if (!current || current.nodeId === nodeId) return runs.submit(submitter, request, messageId);
-    switch (config.agent.multitask) {
-      case "reject":
-        throw new GatewayError(
-          "busy",
-          `Session ${sessionId} is already running ${current.messageId}`,
-          { running_message_id: current.messageId },
-        );
-      case "interrupt":
-        void this.cancelElsewhere({
-          sessionId,
-          messageId: current.messageId,
-          reason: "interrupted by a newer message",
-        });
-        break;
-      case "enqueue":
-        break;
+    const running = { sessionId, messageId: current.messageId, elsewhere: true };
+    const { multitask, maxQueue } = config.agent;
+    if (behindRunning(multitask, running, 0, maxQueue) === "interrupt") {
+      void this.cancelElsewhere({ sessionId, messageId: current.messageId, reason: INTERRUPTED });
     }
     // RunManager waits for the session's claim before starting it.
     const submitted = runs.submit(submitter, request, messageId);
@@ -107,31 +95,17 @@ export class ClusterRuns {
   }
 
   /** Asks every other node; resolves with the cancelled run's id from the node that had it. */
-  private cancelElsewhere(request: CancelRequest): Promise<{ message_id: string } | null> {
-    return new Promise((resolve) => {
-      // The adapter never answers when Redis is down (it swallows the error): a timer of our own.
-      const timer = setTimeout(() => {
-        this.deps.log.warn("cancel: the other nodes did not answer", {
-          session_id: request.sessionId,
-        });
-        resolve(null);
-      }, CANCEL_TIMEOUT_MS);
-      this.deps.io.serverSideEmit(
-        CANCEL_RUN,
-        request,
-        (error: Error | null, replies: unknown[]) => {
-          clearTimeout(timer);
-          // After the adapter's own timeout (a node died mid-request) the replies that came still count.
-          if (error) this.deps.log.warn("cancel: not every node answered", { error });
-          const found = (replies ?? []).find(
-            (reply): reply is { message_id: string } =>
-              typeof reply === "object" &&
-              reply !== null &&
-              typeof (reply as { message_id?: unknown }).message_id === "string",
-          );
-          resolve(found ?? null);
-        },
-      );
-    });
+  private async cancelElsewhere(request: CancelRequest): Promise<{ message_id: string } | null> {
+    const replies = await this.deps.fanout.askPeers(CANCEL_RUN, request, CANCEL_TIMEOUT_MS);
+    const found = replies.find(
+      (reply): reply is { message_id: string } =>
+        typeof reply === "object" &&
+        reply !== null &&
+        typeof (reply as { message_id?: unknown }).message_id === "string",
+    );
+    if (!found && replies.length === 0) {
+      this.deps.log.warn("cancel: no other node answered", { session_id: request.sessionId });
+    }
+    return found ?? null;
   }
 }

@@ -1,19 +1,18 @@
 import { randomUUID } from "node:crypto";
-import type { Server, Socket } from "socket.io";
 import type { Config } from "../core/config.js";
 import { GatewayError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
-import { serverEvent, sessionRoom, type ServerEventType } from "../core/protocol.js";
-import { streamKey } from "../state/memory-streams.js";
+import { serverEvent, type Emit } from "../core/protocol.js";
+import type { Connection } from "../sessions/connection.js";
+import { catchUpGroup, type Fanout, type WireEvent } from "../sessions/fanout.js";
+import { streamKey } from "../state/stream-vocabulary.js";
 import type { GatewayState, StreamRef } from "../state/types.js";
 import type { AgentRuntime } from "./agent-runtime.js";
-import { AgentRun, type Publish } from "./agent-run.js";
+import { AgentRun } from "./agent-run.js";
+import { behindRunning, INTERRUPTED } from "./multitask.js";
 import type { RunRequest, SubmittedRun } from "./run-request.js";
 
-/** Sockets in this room get a stream's events from their own resume, not from the live broadcast. */
-export const catchUpRoom = (stream: StreamRef): string => `catch-up:${streamKey(stream)}`;
-
-/** How long a socket stays out of a stream's live broadcast after its own copy ended. */
+/** How long a connection stays out of a stream's live broadcast after its own copy ended. */
 const CATCH_UP_LINGER_MS = 10_000;
 
 /** Whose run it is: the session it streams to, and who its quota is charged to. */
@@ -24,7 +23,7 @@ export interface Submitter {
   threadId: string;
 }
 
-/** One socket's follower of one stream, and the last seq it delivered. */
+/** One connection's follower of one stream, and the last seq it delivered. */
 interface Following {
   stop: AbortController;
   lastSeq: number;
@@ -36,7 +35,7 @@ interface SessionRuns {
 }
 
 interface RunManagerDeps {
-  io: Server;
+  fanout: Fanout;
   config: Config;
   state: GatewayState;
   runtime: AgentRuntime;
@@ -51,8 +50,8 @@ interface RunManagerDeps {
 export class RunManager {
   private readonly sessions = new Map<string, SessionRuns>();
   private readonly settled = new Set<() => void>();
-  /** Each socket's one follower per stream, and the last seq it delivered. */
-  private readonly followed = new WeakMap<Socket, Map<string, Following>>();
+  /** Each connection's one follower per stream, and the last seq it delivered. */
+  private readonly followed = new WeakMap<Connection, Map<string, Following>>();
   /** Runs running or queued on this node, per principal (AGENT_MAX_QUEUED_PER_USER). */
   private readonly perPrincipal = new Map<string, number>();
   private readonly principals = new WeakMap<AgentRun, string>();
@@ -98,33 +97,13 @@ export class RunManager {
       void this.execute(runs, run);
       return { message_id: messageId, queue_position: 0 };
     }
-    switch (multitask) {
-      case "reject":
-        throw new GatewayError(
-          "busy",
-          `Session ${sessionId} is already running ${runs.current.messageId}`,
-          {
-            running_message_id: runs.current.messageId,
-          },
-        );
-      case "interrupt":
-        for (const queued of runs.queue.splice(0))
-          this.announceCancelled(queued, "interrupted by a newer message");
-        runs.current.cancel("interrupted by a newer message");
-        this.charge(run, principal);
-        runs.queue.push(run);
-        return { message_id: messageId, queue_position: 1 };
-      case "enqueue":
-        if (runs.queue.length >= maxQueue) {
-          throw new GatewayError(
-            "busy",
-            `Session ${sessionId} already has ${maxQueue} messages waiting`,
-          );
-        }
-        this.charge(run, principal);
-        runs.queue.push(run);
-        return { message_id: messageId, queue_position: runs.queue.length };
+    const running = { sessionId, messageId: runs.current.messageId, elsewhere: false };
+    if (behindRunning(multitask, running, runs.queue.length, maxQueue) === "interrupt") {
+      this.cancelAll(runs, INTERRUPTED);
     }
+    this.charge(run, principal);
+    runs.queue.push(run);
+    return { message_id: messageId, queue_position: runs.queue.length };
   }
 
   /** Cancels the named run, or the session's current one. */
@@ -161,62 +140,60 @@ export class RunManager {
     const remaining = await this.deps.state.connections.sessionConnections(sessionId);
     if (remaining.length > 0) return;
     const runs = this.sessions.get(sessionId);
-    for (const queued of runs?.queue.splice(0) ?? [])
-      this.announceCancelled(queued, "the last client disconnected");
-    runs?.current?.cancel("the last client disconnected");
+    if (runs) this.cancelAll(runs, "the last client disconnected");
   }
 
   /**
-   * A socket that arrives while its session streams gets that stream only
+   * A connection that arrives while its session streams gets that stream only
    * through `resume`, so the replay and the live events never overlap.
    */
-  onConnection(socket: Socket, sessionId: string, remoteRun?: string): void {
+  onConnection(conn: Connection, sessionId: string, remoteRun?: string): void {
     const current = this.sessions.get(sessionId)?.current;
     // `remoteRun`: the session's run on any node, as the run registry knew it at admission.
     for (const messageId of new Set([current?.messageId, remoteRun])) {
-      if (messageId) void socket.join(catchUpRoom({ sessionId, messageId }));
+      if (messageId) conn.join(catchUpGroup({ sessionId, messageId }));
     }
   }
 
   /**
-   * Replays the stream after `afterSeq` to this socket alone; it then follows
-   * the stream live. A socket has one follower per stream: a later resume
+   * Replays the stream after `afterSeq` to this connection alone; it then follows
+   * the stream live. A connection has one follower per stream: a later resume
    * replaces the earlier one and starts where that one had got to, so no
    * number of resumes makes a connection receive a chunk twice.
    * `trimmedBefore`: the history cap dropped chunks the client asked for; the first seq still stored.
    */
   async resume(
-    socket: Socket,
+    conn: Connection,
     stream: StreamRef,
     afterSeq: number,
     closed: AbortSignal,
   ): Promise<{ trimmedBefore?: number }> {
     const key = streamKey(stream);
-    let followed = this.followed.get(socket);
-    if (!followed) this.followed.set(socket, (followed = new Map<string, Following>()));
+    let followed = this.followed.get(conn);
+    if (!followed) this.followed.set(conn, (followed = new Map<string, Following>()));
     const previous = followed.get(key);
     previous?.stop.abort();
-    const room = catchUpRoom(stream);
+    const group = catchUpGroup(stream);
     const mine: Following = {
       stop: new AbortController(),
-      lastSeq: Math.max(afterSeq, previous?.lastSeq ?? 0, this.sentLive(socket, stream, room)),
+      lastSeq: Math.max(afterSeq, previous?.lastSeq ?? 0, this.sentLive(conn, stream, group)),
     };
     followed.set(key, mine);
-    // Leave the live broadcast first: from here on this socket's copy of the stream comes from the history.
-    void socket.join(room);
+    // Leave the live broadcast first: from here on this connection's copy of the stream comes from the history.
+    conn.join(group);
     const follower = await this.deps.state.streams.follow(
       stream,
       mine.lastSeq,
       (event) => {
         if (mine.stop.signal.aborted) return; // a store still replaying after its replacement
         if (event.payload.seq !== undefined) mine.lastSeq = event.payload.seq;
-        socket.emit(event.type, event.payload);
+        conn.send(event.type, event.payload);
       },
       AbortSignal.any([closed, mine.stop.signal]),
     );
     if (!follower) {
       followed.delete(key);
-      void socket.leave(room);
+      conn.leave(group);
       throw new GatewayError(
         "stream_expired",
         `Stream ${stream.messageId} is unknown in this session or its history has expired`,
@@ -224,21 +201,21 @@ export class RunManager {
     }
     void follower.done.then((how) => {
       if (followed.get(key) === mine) followed.delete(key);
-      // Aborted: replaced by a newer resume, which owns the room now, or the
+      // Aborted: replaced by a newer resume, which owns the group now, or the
       // connection closed. Ended: not at once, since in a cluster the history can run
       // ahead of the live broadcast, whose last events may still be on their way.
-      if (how === "ended") setTimeout(() => void socket.leave(room), CATCH_UP_LINGER_MS).unref();
+      if (how === "ended") setTimeout(() => conn.leave(group), CATCH_UP_LINGER_MS).unref();
     });
     return follower.trimmedBefore === undefined ? {} : { trimmedBefore: follower.trimmedBefore };
   }
 
   /**
-   * The chunks a socket on the live broadcast already has of a run on this
+   * The chunks a connection on the live broadcast already has of a run on this
    * node: everything published so far. (A run on another node is not known
    * here; its followers start where the client says.)
    */
-  private sentLive(socket: Socket, stream: StreamRef, room: string): number {
-    if (socket.rooms.has(room)) return 0;
+  private sentLive(conn: Connection, stream: StreamRef, group: string): number {
+    if (conn.has(group)) return 0;
     const current = this.sessions.get(stream.sessionId)?.current;
     return current?.messageId === stream.messageId ? current.lastSeq : 0;
   }
@@ -265,15 +242,18 @@ export class RunManager {
       (resolve) => (timer = setTimeout(() => resolve("timeout"), graceMs)),
     );
     if ((await Promise.race([idle, deadline])) === "timeout") {
-      for (const sessionId of [...this.sessions.keys()]) {
-        const runs = this.sessions.get(sessionId);
-        for (const queued of runs?.queue.splice(0) ?? [])
-          this.announceCancelled(queued, "the server is shutting down");
-        runs?.current?.cancel("the server is shutting down");
+      for (const runs of [...this.sessions.values()]) {
+        this.cancelAll(runs, "the server is shutting down");
       }
       await idle;
     }
     clearTimeout(timer);
+  }
+
+  /** Everything waiting is cancelled before the running one, so none of it starts on the way. */
+  private cancelAll(runs: SessionRuns, reason: string): void {
+    for (const queued of runs.queue.splice(0)) this.announceCancelled(queued, reason);
+    runs.current?.cancel(reason);
   }
 
   private session(sessionId: string): SessionRuns {
@@ -363,9 +343,8 @@ export class RunManager {
         return;
       }
       if (claimed) return;
-      if (config.agent.multitask === "reject") {
-        throw new GatewayError("busy", `Session ${run.sessionId} is running on another node`);
-      }
+      // Reject refuses here; the other policies wait for the other node's run to end.
+      behindRunning(config.agent.multitask, { sessionId: run.sessionId, elsewhere: true }, 0, 1);
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
@@ -394,25 +373,22 @@ export class RunManager {
     for (const check of [...this.settled]) check();
   }
 
-  /** Stream events go to the history and to the session's room, minus sockets that resume on their own. */
-  private publisher(run: AgentRun): Publish {
-    const room = this.deps.io.to(sessionRoom(run.sessionId)).except(catchUpRoom(run));
-    const streams = this.deps.state.streams;
-    return <K extends ServerEventType>(type: K, data: Parameters<typeof serverEvent<K>>[1]) => {
-      const payload = serverEvent(type, data);
-      streams.append(run, { type, payload: payload as never });
-      room.emit(type, payload);
+  /** Stream events go to the history and to the session, minus connections that resume on their own. */
+  private publisher(run: AgentRun): Emit {
+    const { streams } = this.deps.state;
+    return (type, data) => {
+      const event = serverEvent(type, data) as WireEvent;
+      streams.append(run, { type, payload: event as never });
+      this.deps.fanout.toSession(run.sessionId, event, run);
     };
   }
 
   /** A queued run that never started still gets its `cancelled`, so its sender is not left waiting. */
   private announceCancelled(run: AgentRun, reason: string): void {
     this.refund(run);
-    this.deps.io
-      .to(sessionRoom(run.sessionId))
-      .emit(
-        "cancelled",
-        serverEvent("cancelled", { message_id: run.messageId, partial_content: "", reason }),
-      );
+    this.deps.fanout.toSession(
+      run.sessionId,
+      serverEvent("cancelled", { message_id: run.messageId, partial_content: "", reason }),
+    );
   }
 }

@@ -1,11 +1,5 @@
+import { isReplayed, streamKey, TERMINAL_TYPES } from "./stream-vocabulary.js";
 import type { StreamEvent, StreamFollower, StreamRef, StreamStore } from "./types.js";
-
-/** Stream types that end a stream; a follower stops after delivering one. */
-export const TERMINAL_TYPES = new Set(["stream_end", "cancelled", "error"]);
-
-/** One key per stream; neither id may contain "/", so the key is unambiguous. */
-export const streamKey = ({ sessionId, messageId }: StreamRef): string =>
-  `${sessionId}/${messageId}`;
 
 interface StreamHistory {
   events: StreamEvent[];
@@ -61,10 +55,7 @@ export class MemoryStreamStore implements StreamStore {
     if (!stream) return Promise.resolve(null);
     const trimmed =
       afterSeq < stream.droppedThrough ? { trimmedBefore: stream.droppedThrough + 1 } : {};
-    for (const event of stream.events) {
-      const seq = event.payload.seq;
-      if ((seq !== undefined && seq > afterSeq) || TERMINAL_TYPES.has(event.type)) onEvent(event);
-    }
+    for (const event of stream.events) if (isReplayed(event, afterSeq)) onEvent(event);
     if (stream.ended) return Promise.resolve({ done: Promise.resolve("ended"), ...trimmed });
     const done = new Promise<"ended" | "aborted">((resolve) => {
       const follower = (event: StreamEvent) => {

@@ -118,6 +118,7 @@ class RedisConnectionRegistry implements ConnectionRegistry {
           String(limits.ownerTtlMs),
           String(limits.maxSessions),
           String(this.options.nodeTtlMs),
+          connection.transport ?? "",
         ),
       );
     } catch (error) {
@@ -223,8 +224,10 @@ class RedisConnectionRegistry implements ConnectionRegistry {
     await this.flush();
     const reply = replyArray(await this.run(scripts.STATISTICS)).map(replyString);
     const connections: ConnectionStats[] = [];
-    for (let i = 2; i + 6 < reply.length; i += 7) {
+    for (let i = 2; i + 7 < reply.length; i += 8) {
+      const transport = reply[i + 7];
       connections.push({
+        ...(transport === "ws" || transport === "socketio" ? { transport } : {}),
         id: reply[i] ?? "",
         sessionId: reply[i + 1] ?? "",
         nodeId: reply[i + 2] ?? "",

@@ -1,6 +1,6 @@
 import { ErrorCodes } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
-import { streamKey, TERMINAL_TYPES } from "./memory-streams.js";
+import { isReplayed, streamKey, TERMINAL_TYPES } from "./stream-vocabulary.js";
 import { replyArray, replyString, type RedisCommands } from "./redis/lua.js";
 import type { StreamEvent, StreamFollower, StreamRef, StreamStore } from "./types.js";
 
@@ -399,10 +399,8 @@ function deliver(
   afterSeq: number,
   onEvent: (event: StreamEvent) => void,
 ): boolean {
-  const seq = event.payload.seq;
-  const terminal = TERMINAL_TYPES.has(event.type);
-  if ((seq !== undefined && seq > afterSeq) || terminal) onEvent(event);
-  return terminal;
+  if (isReplayed(event, afterSeq)) onEvent(event);
+  return TERMINAL_TYPES.has(event.type);
 }
 
 function runLost(messageId: string): StreamEvent {

@@ -4,8 +4,13 @@
  * same suite (test/state.test.ts).
  */
 
+/** How a client is connected: Socket.IO, or plain WebSocket frames of JSON. */
+export type TransportName = "socketio" | "ws";
+
 export interface ConnectionInfo {
   id: string;
+  /** Absent in entries written before transports were recorded: Socket.IO. */
+  transport?: TransportName;
   sessionId: string;
   userId: string | null;
   nodeId: string;

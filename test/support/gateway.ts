@@ -7,6 +7,7 @@ import {
 import { loadConfig } from "../../src/core/config.js";
 import { createGateway, type Gateway, type GatewayOptions } from "../../src/gateway.js";
 import type { AckResponse } from "../../src/core/protocol.js";
+import type { TestClient } from "./clients.js";
 
 export interface RunningGateway {
   gateway: Gateway;
@@ -75,17 +76,13 @@ export async function refusal(
 }
 
 export function nextEvent<T = Record<string, unknown>>(
-  socket: ClientSocket,
+  socket: TestClient,
   type: string,
 ): Promise<T> {
-  return new Promise((resolve) => socket.once(type, resolve));
+  return new Promise((resolve) => socket.once(type, (payload) => resolve(payload)));
 }
 
-export function request(
-  socket: ClientSocket,
-  type: string,
-  payload?: unknown,
-): Promise<AckResponse> {
+export function request(socket: TestClient, type: string, payload?: unknown): Promise<AckResponse> {
   return (
     payload === undefined ? socket.emitWithAck(type) : socket.emitWithAck(type, payload)
   ) as Promise<AckResponse>;
@@ -93,7 +90,7 @@ export function request(
 
 /** Records every event a client receives, in order. */
 export function recordEvents(
-  socket: ClientSocket,
+  socket: TestClient,
 ): Array<{ type: string; payload: Record<string, unknown> }> {
   const events: Array<{ type: string; payload: Record<string, unknown> }> = [];
   socket.onAny((type: string, payload: Record<string, unknown>) => events.push({ type, payload }));

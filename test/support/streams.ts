@@ -1,4 +1,4 @@
-import type { Socket as ClientSocket } from "socket.io-client";
+import type { TestClient } from "./clients.js";
 
 export interface Chunk {
   message_id: string;
@@ -17,7 +17,7 @@ const TERMINAL = ["stream_end", "cancelled", "error"];
 
 /** Collects one stream's chunks, as this client receives them, until its terminal event. */
 export function collectStream(
-  socket: ClientSocket,
+  socket: TestClient,
   messageId: () => string | undefined,
 ): Promise<StreamOutcome> {
   const chunks: Chunk[] = [];

@@ -55,6 +55,7 @@ export class LocalEntries {
         id: info.id,
         session: info.sessionId,
         user: info.userId ?? undefined,
+        transport: info.transport,
         at: str(info.connectedAt),
         messages: str(messages - (this.pendingMessages.get(info.id) ?? 0)),
         ttl: str(ownerTtlMs),

@@ -99,7 +99,8 @@ const script = (body: string) => new LuaScript(PRELUDE + body);
 
 /**
  * ARGV[3..13] = id, session, has_user (1/0), user, connected_at, node,
- * max_connections, max_per_session, owner_ttl_ms, max_sessions, conn_ttl_ms.
+ * max_connections, max_per_session, owner_ttl_ms, max_sessions, conn_ttl_ms,
+ * transport.
  * Returns ok or the refusal reason. Ghost members of a session (dead node)
  * are skipped; members whose hash is gone are dropped on the way. A session
  * with live members belongs to them even if its owner record expired.
@@ -131,7 +132,7 @@ if not owner then
   if redis.call('ZCARD', owners) >= tonumber(ARGV[12]) then return 'too_many_sessions' end
 end
 local key = p .. 'conn:' .. id
-redis.call('HSET', key, 'session', session, 'node', ARGV[8], 'at', ARGV[7], 'messages', 0, 'ttl', owner_ttl)
+redis.call('HSET', key, 'session', session, 'node', ARGV[8], 'at', ARGV[7], 'messages', 0, 'ttl', owner_ttl, 'transport', ARGV[14])
 if has_user then redis.call('HSET', key, 'user', user) end
 redis.call('PEXPIRE', key, ARGV[13])
 redis.call('SADD', session_key, id)
@@ -176,13 +177,13 @@ end
 return out
 `);
 
-/** Returns total connections, total messages, then id, session, node, user, has_user, at, messages. */
+/** Returns total connections, total messages, then id, session, node, user, has_user, at, messages, transport. */
 export const STATISTICS = script(`
 local totals = redis.call('HMGET', p .. 'totals', 'connections', 'messages')
 local out = {totals[1] or '0', totals[2] or '0'}
 for _, node in ipairs(live_nodes()) do
   for _, id in ipairs(redis.call('SMEMBERS', p .. 'node-conns:' .. node)) do
-    local c = redis.call('HMGET', p .. 'conn:' .. id, 'session', 'user', 'at', 'messages')
+    local c = redis.call('HMGET', p .. 'conn:' .. id, 'session', 'user', 'at', 'messages', 'transport')
     if c[1] then
       out[#out + 1] = id
       out[#out + 1] = c[1]
@@ -191,6 +192,7 @@ for _, node in ipairs(live_nodes()) do
       out[#out + 1] = c[2] and '1' or '0'
       out[#out + 1] = c[3]
       out[#out + 1] = c[4] or '0'
+      out[#out + 1] = c[5] or ''
     end
   end
 end
@@ -318,6 +320,7 @@ for _, c in ipairs(data.connections) do
   local key = p .. 'conn:' .. c.id
   redis.call('HSET', key, 'session', c.session, 'node', me, 'at', c.at, 'messages', c.messages, 'ttl', c.ttl)
   if type(c.user) == 'string' then redis.call('HSET', key, 'user', c.user) end
+  if type(c.transport) == 'string' then redis.call('HSET', key, 'transport', c.transport) end
   redis.call('PEXPIRE', key, ARGV[4])
   remember_owner(c.session, type(c.user) == 'string' and ('u:' .. c.user) or 'a', c.ttl, true)
   redis.call('SADD', p .. 'session:' .. c.session, c.id)

@@ -1,4 +1,3 @@
-import type { Socket } from "socket.io";
 import type { Config } from "../core/config.js";
 import { GatewayError, toGatewayError, toWireError, type WireError } from "../core/errors.js";
 import type { AckResponse } from "../core/protocol.js";
@@ -7,14 +6,28 @@ import { describeErrors } from "../core/validator.js";
 import type { HandlerContext } from "../registry/handler-context.js";
 import type { HandlerRegistry, LoadedHandler } from "../registry/load-handlers.js";
 import type { ConnectionRegistry } from "../state/types.js";
+import type { Admitted } from "./admission.js";
+import type { Connection } from "./connection.js";
 import { echoedType, FloodGuard, type RateScope } from "./flood-guard.js";
-import { rawWebSocket } from "./output-cap.js";
-import { measurePackets } from "./packet-size.js";
 import { budgetKeys, consumeShared, type SharedBudgets } from "./shared-budgets.js";
 
 type Ack = (response: AckResponse) => void;
 
-interface DispatcherDeps {
+/** One client event as a transport decoded it. */
+export interface Incoming {
+  type: unknown;
+  payload: unknown;
+  /** The whole event's size on the wire, attachments included. */
+  bytes: number;
+  /** Present when the client asked for a reply (a Socket.IO ack, a frame's request_id). */
+  reply?: Ack;
+  /** Why the transport could not decode the event (not JSON, binary): refused after the rate and size checks. */
+  malformed?: GatewayError;
+}
+
+export type Receive = (incoming: Incoming) => void;
+
+export interface DispatcherDeps {
   config: Config;
   handlers: HandlerRegistry;
   budgets: SharedBudgets;
@@ -32,11 +45,17 @@ const SCOPE_WORDING: Record<RateScope, string> = {
 };
 
 /**
- * Routes every client event of one connection to its handler. It is the
- * socket's only packet middleware and never passes a packet on, so all the
- * checks, the ack and the error event live in this one place.
+ * Routes every client event of one connection to its handler, whatever the
+ * transport: the checks, the reply and the `error` event live in this one
+ * place. The transport hands over each decoded event and never answers one
+ * itself.
  */
-export function attachDispatcher(socket: Socket, ctx: HandlerContext, deps: DispatcherDeps): void {
+export function createDispatcher(
+  conn: Connection,
+  admitted: Admitted,
+  ctx: HandlerContext,
+  deps: DispatcherDeps,
+): Receive {
   const { maxMessageBytes, handlerTimeoutMs, rateLimitPerSec, maxPayloadDepth } =
     deps.config.limits;
   const { abuse } = deps.config;
@@ -51,21 +70,23 @@ export function attachDispatcher(socket: Socket, ctx: HandlerContext, deps: Disp
     disconnectAfterMs: abuse.rateLimitDisconnectAfterMs,
     reportIntervalMs: RATE_REFUSAL_REPORT_MS,
   });
-  const keys = budgetKeys(ctx.sessionId, ctx.user, socket.handshake.address);
-  const packetBytes = measurePackets(socket, deps.config.limits, ctx.log);
+  const keys = budgetKeys(ctx.sessionId, ctx.user, admitted.address);
 
-  socket.use((packet) => {
-    const bytes = packetBytes();
-    const [type, ...args] = packet as [string, ...unknown[]];
-    const ack = typeof args.at(-1) === "function" ? (args.pop() as Ack) : undefined;
+  return ({ type, payload, bytes, reply, malformed }) => {
     deps.connections.countMessage(ctx.connectionId);
     // The cheap path: a flood is refused here, synchronously, before any promise or store call.
     const waitMs = guard.take(performance.now());
-    if (waitMs > 0) refuseRate(echoedType(type), "connection", waitMs, ack);
-    else void dispatch(type, args.length === 0 ? {} : args[0], bytes, ack);
-  });
+    if (waitMs > 0) refuseRate(echoedType(type), "connection", waitMs, reply);
+    else void dispatch(type, payload, bytes, reply, malformed);
+  };
 
-  async function dispatch(type: string, payload: unknown, bytes: number, ack: Ack | undefined) {
+  async function dispatch(
+    type: unknown,
+    payload: unknown,
+    bytes: number,
+    ack: Ack | undefined,
+    malformed: GatewayError | undefined,
+  ) {
     const started = performance.now();
     try {
       const shared = await consumeShared(deps.budgets, keys);
@@ -77,7 +98,8 @@ export function attachDispatcher(socket: Socket, ctx: HandlerContext, deps: Disp
           { limit_bytes: maxMessageBytes, received_bytes: bytes },
         );
       }
-      const handler = deps.handlers.get(type);
+      if (malformed) throw malformed;
+      const handler = typeof type === "string" ? deps.handlers.get(type) : undefined;
       if (!handler) throw new GatewayError("unknown_type", `No handler for "${echoedType(type)}"`);
       // Before the validator, which recurses, and before anything stringifies it again.
       if (exceedsDepth(payload, maxPayloadDepth)) {
@@ -89,7 +111,7 @@ export function attachDispatcher(socket: Socket, ctx: HandlerContext, deps: Disp
       if (!handler.validate(payload)) {
         throw new GatewayError(
           "invalid_payload",
-          `Invalid payload for "${type}"`,
+          `Invalid payload for "${handler.definition.type}"`,
           describeErrors(handler.validate.errors),
         );
       }
@@ -148,7 +170,7 @@ export function attachDispatcher(socket: Socket, ctx: HandlerContext, deps: Disp
     retryAfterMs: number,
     ack: Ack | undefined,
   ): void {
-    if (!socket.connected) return;
+    if (ctx.signal.aborted) return;
     const wire = toWireError(
       new GatewayError(
         "rate_limited",
@@ -178,11 +200,7 @@ export function attachDispatcher(socket: Socket, ctx: HandlerContext, deps: Disp
    * refills leaves the rest of the flood in the kernel, and TCP slows the sender.
    */
   function stopReadingFor(ms: number): void {
-    const raw = rawWebSocket(socket);
-    if (!raw || raw.isPaused) return;
-    raw.pause();
-    // Resumed even once disconnected: a closing WebSocket must read the peer's close frame.
-    setTimeout(() => raw.resume(), ms).unref();
+    conn.pauseReading(ms);
   }
 
   function disconnectFlooder(requestType: string, refusedSinceReport: number): void {
@@ -199,8 +217,8 @@ export function attachDispatcher(socket: Socket, ctx: HandlerContext, deps: Disp
       request_type: requestType,
       details: { scope: "connection", reason: "rate_limited" },
     });
-    // Not closeNow: the client should read why; one that does not read meets the output cap.
-    socket.disconnect(true);
+    // Not at once: the client should read why; one that does not read meets the output cap.
+    conn.close("rate_limited");
   }
 
   async function runWithTimeout(

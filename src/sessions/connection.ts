@@ -1,4 +1,3 @@
-import type { Server, Socket } from "socket.io";
 import { randomUUID } from "node:crypto";
 import { canJoinProject } from "../auth/authenticate.js";
 import type { BackendChannel } from "../backend/backend-channel.js";
@@ -6,43 +5,67 @@ import { conversationThreadOf } from "../auth/principal.js";
 import type { Config } from "../core/config.js";
 import { GatewayError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
-import {
-  projectRoom,
-  serverEvent,
-  sessionRoom,
-  type ServerEventMap,
-  type ServerEventType,
-} from "../core/protocol.js";
-import type { Emit, HandlerContext } from "../registry/handler-context.js";
-import type { GatewayState } from "../state/types.js";
-import type { ToolRegistry } from "../tools/tool-registry.js";
+import { serverEvent, type Emit } from "../core/protocol.js";
+import type { HandlerContext } from "../registry/handler-context.js";
 import type { ClusterRuns } from "../runs/cluster-runs.js";
 import type { RunManager } from "../runs/run-manager.js";
-import type { ConnectionData } from "./connection-data.js";
+import type { GatewayState, TransportName } from "../state/types.js";
+import type { ToolRegistry } from "../tools/tool-registry.js";
+import type { Admitted } from "./admission.js";
+import { projectGroup, sessionGroup, type Fanout, type WireEvent } from "./fanout.js";
 
-interface ConnectionDeps {
-  io: Server;
+export type { TransportName } from "../state/types.js";
+
+/**
+ * One client connection as the core sees it, whatever carries it. Groups are
+ * the fan-out groups of src/sessions/fanout.ts.
+ */
+export interface Connection {
+  readonly id: string;
+  readonly transport: TransportName;
+  /** Sends a built event (its `type` and `timestamp` inside: serverEvent) to this client alone. */
+  send(type: string, event: object): void;
+  /** Closes after what was sent has been written; `reason` goes to the log. */
+  close(reason: string): void;
+  join(group: string): void;
+  leave(group: string): void;
+  has(group: string): boolean;
+  /** Called once, when the connection has closed for any reason. */
+  onClose(callback: (reason: string) => void): void;
+  /**
+   * Stops reading what the client sends for `ms`: the rest of a flood waits
+   * in the kernel and TCP slows the sender, instead of being decoded here.
+   */
+  pauseReading(ms: number): void;
+}
+
+export interface SessionDeps {
   config: Config;
   state: GatewayState;
   tools: ToolRegistry;
   runs: RunManager;
   clusterRuns: ClusterRuns;
+  fanout: Fanout;
   vendor: string;
   log: Logger;
   backend: BackendChannel | undefined;
 }
 
 /** Builds the one handler context a connection keeps for its whole life, and its clean-up. */
-export function openConnection(socket: Socket, deps: ConnectionDeps): HandlerContext {
-  const { sessionId, user, principal, currentRun, releaseSlot } = socket.data as ConnectionData;
-  const connectionId = socket.id;
+export function openSession(
+  conn: Connection,
+  admitted: Admitted,
+  deps: SessionDeps,
+): HandlerContext {
+  const { sessionId, user, principal, currentRun, releaseSlot } = admitted;
+  const connectionId = conn.id;
   const threadId = conversationThreadOf(sessionId, user);
   const closed = new AbortController();
   const log = deps.log.child({ connection_id: connectionId, session_id: sessionId });
-  const toSession = deps.io.to(sessionRoom(sessionId));
 
-  const emit: Emit = (type, data) => socket.emit(type, serverEvent(type, data));
-  const emitToSession: Emit = (type, data) => toSession.emit(type, serverEvent(type, data));
+  const emit: Emit = (type, data) => conn.send(type, serverEvent(type, data));
+  const emitToSession: Emit = (type, data) =>
+    deps.fanout.toSession(sessionId, serverEvent(type, data) as WireEvent);
 
   const ctx: HandlerContext = {
     connectionId,
@@ -52,25 +75,25 @@ export function openConnection(socket: Socket, deps: ConnectionDeps): HandlerCon
     signal: closed.signal,
     emit,
     emitToSession,
-    emitToProject<K extends ServerEventType>(projectId: string, type: K, data: ServerEventMap[K]) {
-      deps.io.to(projectRoom(projectId)).emit(type, serverEvent(type, data));
+    emitToProject(projectId, type, data) {
+      deps.fanout.toProject(projectId, serverEvent(type, data) as WireEvent);
     },
     projects: {
       async join(projectId) {
         if (!canJoinProject(user, projectId)) {
           throw new GatewayError("forbidden", `You may not join project ${projectId}`);
         }
-        await socket.join(projectRoom(projectId));
+        conn.join(projectGroup(projectId));
         return deps.state.projects.join(projectId, connectionId);
       },
       async leave(projectId) {
-        if (!socket.rooms.has(projectRoom(projectId))) {
+        if (!conn.has(projectGroup(projectId))) {
           throw new GatewayError("not_in_project", `You have not joined project ${projectId}`);
         }
-        await socket.leave(projectRoom(projectId));
+        conn.leave(projectGroup(projectId));
         return deps.state.projects.leave(projectId, connectionId);
       },
-      isMember: (projectId) => socket.rooms.has(projectRoom(projectId)),
+      isMember: (projectId) => conn.has(projectGroup(projectId)),
     },
     tools: deps.tools,
     backend: {
@@ -95,7 +118,7 @@ export function openConnection(socket: Socket, deps: ConnectionDeps): HandlerCon
         deps.clusterRuns.submit({ sessionId, principal, threadId }, request, messageId),
       cancel: (messageId) => deps.clusterRuns.cancel(sessionId, messageId),
       resume: (messageId, afterSeq) =>
-        deps.runs.resume(socket, { sessionId, messageId }, afterSeq, closed.signal),
+        deps.runs.resume(conn, { sessionId, messageId }, afterSeq, closed.signal),
     },
   };
 
@@ -108,19 +131,19 @@ export function openConnection(socket: Socket, deps: ConnectionDeps): HandlerCon
         message: "Your token has expired: reconnect with a fresh one",
         expired_at: expiresAt / 1000,
       });
-      socket.disconnect(true);
+      conn.close("token_expired");
     });
   }
-  deps.runs.onConnection(socket, sessionId, currentRun);
-  void socket.join(sessionRoom(sessionId));
-  socket.once("disconnect", (reason) => {
+  deps.runs.onConnection(conn, sessionId, currentRun);
+  conn.join(sessionGroup(sessionId));
+  conn.onClose((reason) => {
     closed.abort(new Error("The connection closed"));
     log.info("disconnected", { reason });
     void Promise.all([releaseSlot(), deps.state.projects.leaveAll(connectionId)])
       .then(() => deps.runs.onSessionLeft(sessionId))
       .catch((error: unknown) => log.error("clean-up after disconnect failed", { error }));
   });
-  log.info("connected", { user: user?.id ?? null, transport: socket.conn.transport.name });
+  log.info("connected", { user: user?.id ?? null, transport: conn.transport });
   emit("connected", {
     connection_id: connectionId,
     session_id: sessionId,

@@ -1,5 +1,5 @@
-import type { Socket } from "socket.io";
-import type { Logger } from "../core/logger.js";
+import type { GatewaySocket as Socket } from "./types.js";
+import type { Logger } from "../../core/logger.js";
 
 interface EnginePacket {
   data?: unknown;

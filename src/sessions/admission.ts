@@ -1,12 +1,44 @@
-import type { Socket } from "socket.io";
-import type { JwtAuthenticator } from "../auth/authenticate.js";
+import type { AuthUser, JwtAuthenticator } from "../auth/authenticate.js";
+import { principalOf } from "../auth/principal.js";
 import type { Config } from "../core/config.js";
-import { GatewayError, toGatewayError, toWireError } from "../core/errors.js";
+import { GatewayError, toGatewayError, toWireError, type WireError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { GatewayState, RefusalReason } from "../state/types.js";
-import { principalOf } from "../auth/principal.js";
-import type { ConnectionData } from "./connection-data.js";
+import type { TransportName } from "./connection.js";
 import { readSessionId } from "./session-id.js";
+
+/** What a transport read from a client's handshake, before anything is checked. */
+export interface Handshake {
+  connectionId: string;
+  transport: TransportName;
+  token?: unknown;
+  sessionId?: unknown;
+  /** The TCP peer's address. */
+  address: string;
+}
+
+/** The transport's view of whether the client is still there. */
+export interface Lifecycle {
+  gone(): boolean;
+  onGone(callback: () => void): void;
+}
+
+/** An admitted connection: who it is, its session, and its place under the caps. */
+export interface Admitted {
+  connectionId: string;
+  transport: TransportName;
+  address: string;
+  sessionId: string;
+  user: AuthUser | null;
+  /** Who the connection's budgets are charged to (src/auth/principal.ts). */
+  principal: string;
+  /** Milliseconds since the epoch. */
+  connectedAt: number;
+  /** The message id of the session's run in flight anywhere in the cluster at admission, if any. */
+  currentRun?: string;
+  /** Gives the connection's place under the caps back, once however often it is called. */
+  releaseSlot: () => Promise<void>;
+}
 
 interface AdmissionDeps {
   config: Config;
@@ -17,38 +49,45 @@ interface AdmissionDeps {
   log: Logger;
 }
 
+export type Admit = (handshake: Handshake, lifecycle: Lifecycle) => Promise<Admitted | null>;
+
 /**
- * Socket.IO middleware run once per handshake: authenticate, pick the session,
- * and take a place under the caps. A refusal reaches the client as
- * `connect_error` with `err.data = {code, message}`.
+ * Admission, the same for every transport: authenticate, pick the session,
+ * and take a place under the caps. Throws a GatewayError to refuse; resolves
+ * null when the client left before it was admitted (nothing is then held).
  */
-export function createAdmission(deps: AdmissionDeps) {
+export function createAdmission(deps: AdmissionDeps): Admit {
   const limits = {
     maxConnections: deps.config.limits.maxConnections,
     maxConnectionsPerSession: deps.config.limits.maxConnectionsPerSession,
     ownerTtlMs: deps.config.limits.sessionOwnerTtlMs,
     maxSessions: deps.config.limits.maxSessions,
   };
-  const admit = async (socket: Socket, next: (err?: Error) => void): Promise<void> => {
+  return async (handshake, lifecycle) => {
+    const { connectionId } = handshake;
     // Registered before the first await: the client may vanish at any moment
     // below, and a place it took must still be given back.
-    const slot = guardSlot(socket, () => deps.state.connections.release(socket.id));
+    const slot = guardSlot(lifecycle, () => deps.state.connections.release(connectionId));
     try {
       if (!deps.isAccepting()) throw new GatewayError("shutting_down");
-      const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
-      const user = deps.authenticator
-        ? await deps.authenticator.verify(auth["token"] ?? bearerToken(socket))
-        : null;
+      const user = deps.authenticator ? await deps.authenticator.verify(handshake.token) : null;
       // With JWT a session is guarded by its owner; without, its id is the only key.
       const sessionId = readSessionId(
-        auth["session_id"],
+        handshake.sessionId,
         deps.authenticator ? "any" : deps.config.sessionIdPolicy,
       );
       const connectedAt = Date.now();
-      if (slot.gone) return; // nothing taken yet: nothing to give back
+      if (slot.gone) return null; // nothing taken yet: nothing to give back
       const result = await deps.state.connections
         .admit(
-          { id: socket.id, sessionId, userId: user?.id ?? null, nodeId: deps.nodeId, connectedAt },
+          {
+            id: connectionId,
+            sessionId,
+            userId: user?.id ?? null,
+            nodeId: deps.nodeId,
+            connectedAt,
+            transport: handshake.transport,
+          },
           limits,
         )
         .catch((error: unknown) => {
@@ -60,29 +99,26 @@ export function createAdmission(deps: AdmissionDeps) {
           );
         });
       if (!result.admitted) throw refusal(result.reason, sessionId, deps.config);
-      if (slot.taken()) return; // the client left while we waited: released already
-      // Looked up now so the socket joins the run's catch-up room before it is told `connected`.
+      if (slot.taken()) return null; // the client left while we waited: released already
+      // Looked up now so the connection joins the run's catch-up group before it is told `connected`.
       const run = await deps.state.runs.current(sessionId).catch(() => null);
-      const data: ConnectionData = {
+      if (lifecycle.gone()) return null; // released by the guard
+      return {
+        connectionId,
+        transport: handshake.transport,
+        address: handshake.address,
         sessionId,
         user,
-        principal: principalOf(user, socket.handshake.address),
+        principal: principalOf(user, handshake.address),
         connectedAt,
         releaseSlot: slot.release,
         ...(run ? { currentRun: run.messageId } : {}),
       };
-      socket.data = data;
-      next();
     } catch (error) {
       void slot.release();
-      const gatewayError = toGatewayError(error);
-      if (gatewayError.code === "internal_error") deps.log.error("admission failed", { error });
-      const refused = new Error(gatewayError.message) as Error & { data: unknown };
-      refused.data = toWireError(gatewayError);
-      next(refused);
+      throw error;
     }
   };
-  return (socket: Socket, next: (err?: Error) => void): void => void admit(socket, next);
 }
 
 interface SlotGuard {
@@ -97,18 +133,20 @@ interface SlotGuard {
 /**
  * The one owner of a handshake's place under the caps. It is given back exactly
  * once: when the transport closes (even mid-admission, when Socket.IO drops
- * the half-made socket without a `disconnect`), on a refusal, or on disconnect.
+ * the half-made socket without a `disconnect`, or a plain WebSocket client
+ * drops its TCP socket before the upgrade completes), on a refusal, or on
+ * disconnect.
  */
-function guardSlot(socket: Socket, release: () => Promise<void>): SlotGuard {
+function guardSlot(lifecycle: Lifecycle, release: () => Promise<void>): SlotGuard {
   let taken = false;
-  let gone = socket.conn.readyState !== "open";
+  let gone = lifecycle.gone();
   let released: Promise<void> | undefined;
   const releaseOnce = (): Promise<void> => {
     if (!taken) return Promise.resolve();
     released ??= release();
     return released;
   };
-  socket.conn.once("close", () => {
+  lifecycle.onGone(() => {
     gone = true;
     void releaseOnce();
   });
@@ -123,11 +161,6 @@ function guardSlot(socket: Socket, release: () => Promise<void>): SlotGuard {
     },
     release: releaseOnce,
   };
-}
-
-function bearerToken(socket: Socket): string | undefined {
-  const header = socket.handshake.headers.authorization;
-  return header?.startsWith("Bearer ") ? header.slice(7) : undefined;
 }
 
 function refusal(reason: RefusalReason, sessionId: string, config: Config) {
@@ -150,4 +183,11 @@ function refusal(reason: RefusalReason, sessionId: string, config: Config) {
         `The server already remembers ${config.limits.maxSessions} sessions; reuse one of yours or retry later`,
       );
   }
+}
+
+/** A refusal as a client sees it; a failure of ours is logged, never described. */
+export function admissionRefusal(error: unknown, log: Logger): WireError {
+  const gatewayError = toGatewayError(error);
+  if (gatewayError.code === "internal_error") log.error("admission failed", { error });
+  return toWireError(gatewayError);
 }

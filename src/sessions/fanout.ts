@@ -1,0 +1,82 @@
+import {
+  serverEvent,
+  type ServerEvent,
+  type ServerEventMap,
+  type ServerEventType,
+} from "../core/protocol.js";
+import type { StreamRef } from "../state/types.js";
+import { streamKey } from "../state/stream-vocabulary.js";
+
+/** Every connection of a session, whatever its transport and node. */
+export const sessionGroup = (sessionId: string): string => `session:${sessionId}`;
+/** Every connection that joined a project. */
+export const projectGroup = (projectId: string): string => `project:${projectId}`;
+/** Connections in this group get a stream's events from their own resume, not from the live broadcast. */
+export const catchUpGroup = (stream: StreamRef): string => `catch-up:${streamKey(stream)}`;
+
+/** Membership of fan-out groups for connections the bus does not carry itself (plain WebSocket). */
+export interface GroupMembership {
+  join(id: string, group: string): void;
+  leave(id: string, group: string): void;
+  has(id: string, group: string): boolean;
+  leaveAll(id: string): void;
+}
+
+export interface BroadcastTarget {
+  groups: string[];
+  except?: string[];
+  local?: boolean;
+}
+
+/** A built server event, as it travels: its `type` and `timestamp` are inside. */
+export type WireEvent = ServerEvent<ServerEventType>;
+
+/**
+ * What fan-out needs from the transport layer: one bus that reaches every
+ * member of a group on every node, and asks the other nodes a question.
+ * Implemented once, over Socket.IO's adapter (src/transports/socketio/bus.ts),
+ * which also serves the plain WebSocket members (docs/cluster.md).
+ */
+export interface Bus {
+  /**
+   * To every member of any of `groups` (no groups: every connection), minus
+   * members of any of `except`, on every node or, with `local`, on this one.
+   */
+  broadcast(target: BroadcastTarget, event: WireEvent): void;
+  /** Asks every other node; resolves with the replies that came within `timeoutMs`. */
+  askPeers(name: string, request: unknown, timeoutMs: number): Promise<unknown[]>;
+  /** Answers what other nodes ask under `name`. */
+  answerPeers(name: string, answer: (request: unknown) => unknown): void;
+}
+
+/**
+ * The one owner of fan-out: session and project groups, the catch-up group
+ * during `resume`, and delivery across nodes. `runs/` and `http/` reach
+ * connections only through this.
+ */
+export class Fanout {
+  constructor(private readonly bus: Bus) {}
+
+  /** To every connection of the session, minus those catching up on the stream named. */
+  toSession(sessionId: string, event: WireEvent, exceptCatchingUp?: StreamRef): void {
+    const except = exceptCatchingUp ? [catchUpGroup(exceptCatchingUp)] : [];
+    this.bus.broadcast({ groups: [sessionGroup(sessionId)], except }, event);
+  }
+
+  toProject(projectId: string, event: WireEvent): void {
+    this.bus.broadcast({ groups: [projectGroup(projectId)] }, event);
+  }
+
+  /** To every connection on this node (the other nodes' clients are not concerned). */
+  toThisNode<K extends ServerEventType>(type: K, data: ServerEventMap[K]): void {
+    this.bus.broadcast({ groups: [], local: true }, serverEvent(type, data) as WireEvent);
+  }
+
+  askPeers(name: string, request: unknown, timeoutMs: number): Promise<unknown[]> {
+    return this.bus.askPeers(name, request, timeoutMs);
+  }
+
+  answerPeers(name: string, answer: (request: unknown) => unknown): void {
+    this.bus.answerPeers(name, answer);
+  }
+}

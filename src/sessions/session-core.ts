@@ -1,0 +1,21 @@
+import type { HandlerContext } from "../registry/handler-context.js";
+import type { Admit, Admitted } from "./admission.js";
+import { openSession, type Connection, type SessionDeps } from "./connection.js";
+import { createDispatcher, type DispatcherDeps, type Receive } from "./dispatch.js";
+
+/** All a transport needs from the core: admission, then one call per admitted connection. */
+export interface SessionCore {
+  admit: Admit;
+  /** Sends `connected`, joins the session, and returns where the connection's events go. */
+  open(conn: Connection, admitted: Admitted): { ctx: HandlerContext; receive: Receive };
+}
+
+export function createSessionCore(admit: Admit, deps: SessionDeps & DispatcherDeps): SessionCore {
+  return {
+    admit,
+    open(conn, admitted) {
+      const ctx = openSession(conn, admitted, deps);
+      return { ctx, receive: createDispatcher(conn, admitted, ctx, deps) };
+    },
+  };
+}

@@ -1,0 +1,131 @@
+import type { BroadcastOptions } from "socket.io-adapter";
+import type { Logger } from "../../core/logger.js";
+import type { BroadcastTarget, Bus, GroupMembership, WireEvent } from "../../sessions/fanout.js";
+import type { GatewayServer } from "./types.js";
+
+/**
+ * Delivers a broadcast to this node's members that are not Socket.IO
+ * sockets (plain WebSocket connections): `frame` is the event's JSON,
+ * encoded once for all of them.
+ */
+export type OtherMembersDelivery = (ids: Iterable<string>, frame: string) => void;
+
+/** The parts of socket.io-adapter's in-memory Adapter the hook below relies on. */
+interface AdapterInternals {
+  _encode(packet: { type: number; data?: unknown[] }, packetOpts: object): unknown;
+  apply(opts: BroadcastOptions, callback: (socket: unknown) => void): void;
+}
+
+const EVENT_PACKET = 2;
+
+/**
+ * Socket.IO's adapter as the one bus of the gateway, for both transports.
+ *
+ * Plain WebSocket connections are members of the adapter's rooms (under
+ * their own ids), so the Redis or cluster adapter knows this node has
+ * members of a group and forwards its broadcasts here. Every broadcast,
+ * emitted on this node or arriving from a peer, runs the base Adapter's
+ * `broadcast`, which calls `this._encode(packet)` then `this.apply(opts)`;
+ * the peers' path calls `super.broadcast`, so an override of `broadcast`
+ * itself would miss it (docs/cluster.md). Both are wrapped on this one
+ * adapter instance: after Socket.IO's own delivery, the other members of
+ * `opts.rooms` minus `opts.except` get the event too.
+ */
+export class SocketIoBus implements Bus {
+  private deliverOthers: OtherMembersDelivery | undefined;
+  private readonly others = new Set<string>();
+
+  constructor(
+    private readonly io: GatewayServer,
+    private readonly log: Logger,
+  ) {}
+
+  broadcast({ groups, except = [], local = false }: BroadcastTarget, event: WireEvent): void {
+    let operator = this.io.except(except);
+    if (groups.length > 0) operator = operator.to(groups);
+    if (local) operator = operator.local;
+    operator.emit(event.type, event);
+  }
+
+  askPeers(name: string, request: unknown, timeoutMs: number): Promise<unknown[]> {
+    return new Promise((resolve) => {
+      // The adapter never answers when Redis is down (it swallows the error): a timer of our own.
+      const timer = setTimeout(() => resolve([]), timeoutMs);
+      this.io.serverSideEmit(name, request, (error: Error | null, replies: unknown[]) => {
+        clearTimeout(timer);
+        // After the adapter's own timeout (a node died mid-request) the replies that came still count.
+        if (error) this.log.warn("not every node answered", { request: name, error });
+        resolve(replies ?? []);
+      });
+    });
+  }
+
+  answerPeers(name: string, answer: (request: unknown) => unknown): void {
+    this.io.on(name, (request, reply) => reply(answer(request)));
+  }
+
+  /**
+   * Lets members that are not Socket.IO sockets join the adapter's rooms and
+   * receive its broadcasts. Called once the adapter is final (io.adapter()).
+   */
+  acceptOtherMembers(deliver: OtherMembersDelivery): GroupMembership {
+    const adapter = this.io.of("/").adapter;
+    const internals = adapter as unknown as AdapterInternals;
+    if (typeof internals._encode !== "function" || typeof internals.apply !== "function") {
+      throw new Error("socket.io-adapter changed: its broadcast can no longer be extended");
+    }
+    this.deliverOthers = deliver;
+    const encode = internals._encode.bind(adapter);
+    const apply = internals.apply.bind(adapter);
+    let pending: { type: number; data?: unknown[] } | undefined;
+    internals._encode = (packet, packetOpts) => {
+      pending = packet;
+      return encode(packet, packetOpts);
+    };
+    internals.apply = (opts, callback) => {
+      const packet = pending;
+      pending = undefined;
+      apply(opts, callback);
+      if (packet?.type === EVENT_PACKET && this.others.size > 0) this.deliver(opts, packet.data);
+    };
+    const others = this.others;
+    return {
+      join(id, group) {
+        others.add(id);
+        void adapter.addAll(id, new Set([group]));
+      },
+      leave(id, group) {
+        void adapter.del(id, group);
+      },
+      has: (id, group) => adapter.sids.get(id)?.has(group) ?? false,
+      leaveAll(id) {
+        others.delete(id);
+        void adapter.delAll(id);
+      },
+    };
+  }
+
+  private deliver(opts: BroadcastOptions, data: unknown[] | undefined): void {
+    const rooms = this.io.of("/").adapter.rooms;
+    const excluded = new Set<string>();
+    for (const room of opts.except ?? []) {
+      for (const id of rooms.get(room) ?? []) if (this.others.has(id)) excluded.add(id);
+    }
+    const ids = new Set<string>();
+    if (opts.rooms.size === 0) {
+      for (const id of this.others) if (!excluded.has(id)) ids.add(id);
+    } else {
+      for (const room of opts.rooms) {
+        for (const id of rooms.get(room) ?? []) {
+          if (this.others.has(id) && !excluded.has(id)) ids.add(id);
+        }
+      }
+    }
+    if (ids.size === 0 || !this.deliverOthers) return;
+    const [type, event] = data ?? [];
+    const frame = JSON.stringify(
+      typeof event === "object" && event !== null ? { type, ...event } : { type },
+    );
+    this.deliverOthers(ids, frame);
+  }
+}

@@ -1,0 +1,117 @@
+import type { WebSocket } from "ws";
+import type { Logger } from "../../core/logger.js";
+import type { Connection } from "../../sessions/connection.js";
+import type { GroupMembership } from "../../sessions/fanout.js";
+import { pauseSocket } from "../pause-reading.js";
+
+/** Close codes a client can branch on (RFC 6455 §7.4). */
+export const CLOSE = {
+  normal: 1000,
+  goingAway: 1001,
+  policy: 1008,
+  tooBig: 1009,
+} as const;
+
+const CLOSE_CODES: Record<string, number> = {
+  rate_limited: CLOSE.policy,
+  token_expired: CLOSE.policy,
+  server_shutdown: CLOSE.goingAway,
+};
+
+/**
+ * A plain WebSocket connection as the session core sees it. Its groups live
+ * in Socket.IO's adapter (src/transports/socketio/bus.ts), so broadcasts
+ * from any node reach it as they reach a Socket.IO socket.
+ */
+export class PlainConnection implements Connection {
+  readonly transport = "ws" as const;
+  /** performance.now() of the last frame or pong from the client (the heartbeat's clock). */
+  lastHeard = performance.now();
+  lastPinged = performance.now();
+  private closing = false;
+
+  constructor(
+    readonly id: string,
+    private readonly ws: WebSocket,
+    private readonly groups: GroupMembership,
+    private readonly maxBufferedBytes: number,
+    private log: Logger,
+  ) {
+    ws.on("pong", () => this.heard());
+    ws.once("close", () => groups.leaveAll(this.id));
+  }
+
+  heard(): void {
+    this.lastHeard = performance.now();
+  }
+
+  /** The connection's own logger, once the session core has made it. */
+  useLog(log: Logger): void {
+    this.log = log;
+  }
+
+  send(_type: string, event: object): void {
+    this.sendFrame(JSON.stringify(event));
+  }
+
+  /**
+   * Writes an encoded frame, unless the client has stopped reading: over
+   * WS_MAX_BUFFERED_BYTES the connection is dropped at once and its buffers freed.
+   */
+  sendFrame(frame: string): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(frame);
+    if (this.ws.bufferedAmount <= this.maxBufferedBytes) return;
+    this.log.warn("closing the connection: the client does not read its output", {
+      reason: "slow_consumer",
+      limit_bytes: this.maxBufferedBytes,
+      pending_bytes: this.ws.bufferedAmount,
+    });
+    this.ws.terminate();
+  }
+
+  /** After what was sent: the close frame queues behind it. */
+  close(reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.ws.close(CLOSE_CODES[reason] ?? CLOSE.normal, reason);
+  }
+
+  /** Drops the TCP connection without a closing handshake (a silent or non-reading client). */
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  ping(): void {
+    this.lastPinged = performance.now();
+    if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
+  }
+
+  join(group: string): void {
+    this.groups.join(this.id, group);
+  }
+
+  leave(group: string): void {
+    this.groups.leave(this.id, group);
+  }
+
+  has(group: string): boolean {
+    return this.groups.has(this.id, group);
+  }
+
+  onClose(callback: (reason: string) => void): void {
+    this.ws.once("close", (code: number, reason: Buffer) =>
+      callback(reason.length > 0 ? reason.toString() : `close ${code}`),
+    );
+  }
+
+  pauseReading(ms: number): void {
+    pauseSocket(this.ws, ms);
+  }
+
+  /** Resolves once the connection has closed. */
+  closed(): Promise<void> {
+    if (this.ws.readyState === this.ws.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => this.ws.once("close", () => resolve()));
+  }
+}

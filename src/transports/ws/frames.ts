@@ -1,0 +1,60 @@
+import { GatewayError } from "../../core/errors.js";
+import type { AckResponse } from "../../core/protocol.js";
+
+/** A client frame as the dispatcher takes it; `malformed` is refused after the rate and size checks. */
+export interface DecodedFrame {
+  type: unknown;
+  payload: unknown;
+  requestId?: string | number;
+  malformed?: GatewayError;
+}
+
+/**
+ * One JSON object per text frame: `type` and the payload's fields at the top
+ * level, or the payload under `data` (as one of the earlier systems sends it).
+ * `request_id` asks for an `ack` frame and is not part of the payload.
+ */
+export function decodeFrame(text: string): DecodedFrame {
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    return malformed("The frame is not JSON: send one JSON object per text frame");
+  }
+  if (typeof message !== "object" || message === null || Array.isArray(message)) {
+    return malformed('A frame is one JSON object such as {"type": "ping"}');
+  }
+  const { type, request_id: requestId, data, ...fields } = message as Record<string, unknown>;
+  const id = typeof requestId === "string" || typeof requestId === "number" ? requestId : undefined;
+  const withId = id === undefined ? {} : { requestId: id };
+  if (typeof type !== "string") {
+    return { ...malformed('A frame needs a string "type"'), ...withId };
+  }
+  const nested = typeof data === "object" && data !== null && !Array.isArray(data);
+  const payload =
+    nested && Object.keys(fields).length === 0
+      ? data
+      : { ...fields, ...(data === undefined ? {} : { data }) };
+  return { type, payload, ...withId };
+}
+
+export const binaryFrame = (): DecodedFrame =>
+  malformed("Binary frames are not accepted: send JSON in text frames");
+
+function malformed(message: string): DecodedFrame {
+  return {
+    type: undefined,
+    payload: undefined,
+    malformed: new GatewayError("invalid_payload", message),
+  };
+}
+
+/** The reply Socket.IO gives as an ack, as a frame of its own. */
+export function ackFrame(requestId: string | number, reply: AckResponse): string {
+  return JSON.stringify({
+    type: "ack",
+    timestamp: Date.now() / 1000,
+    request_id: requestId,
+    ...reply,
+  });
+}

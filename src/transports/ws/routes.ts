@@ -1,0 +1,57 @@
+import type { PlainPathPattern } from "../../core/config.js";
+
+/**
+ * The plain WebSocket paths, as the earlier systems' clients use them. Which
+ * are served is WS_PLAIN_PATHS.
+ */
+export const PLAIN_PATHS = {
+  /** A new session per connection. */
+  newSession: "/ws/agent",
+  /** The session named in the path. */
+  session: "/ws/agents/{session_id}",
+  /** Joins the project on connect; the session from `?session_id=` or a new one. */
+  project: "/ws/projects/{project_id}/status",
+  /** The session from `?session_id=`, or a new one. */
+  any: "/ws",
+} as const satisfies Record<string, PlainPathPattern>;
+
+/** Where an upgrade asks to go: its session (absent: a new one) and the project to join. */
+export interface PlainRoute {
+  sessionId?: string;
+  projectId?: string;
+  token?: string;
+}
+
+const SEGMENT = "([^/]+)";
+
+/** The route for a request URL, or null when no served path matches. */
+export function routeOf(url: string, served: ReadonlySet<PlainPathPattern>): PlainRoute | null {
+  const { pathname, searchParams } = new URL(url, "http://gateway");
+  const query = (name: string) => searchParams.get(name) ?? undefined;
+  const token = query("token");
+  const withToken = token === undefined ? {} : { token };
+  const fromQuery = (): PlainRoute => {
+    const sessionId = query("session_id");
+    return { ...withToken, ...(sessionId === undefined ? {} : { sessionId }) };
+  };
+  if (served.has(PLAIN_PATHS.newSession) && pathname === PLAIN_PATHS.newSession) return withToken;
+  if (served.has(PLAIN_PATHS.any) && pathname === PLAIN_PATHS.any) return fromQuery();
+  const session = served.has(PLAIN_PATHS.session)
+    ? new RegExp(`^/ws/agents/${SEGMENT}$`).exec(pathname)
+    : null;
+  if (session?.[1] !== undefined) return { ...withToken, sessionId: decode(session[1]) };
+  const project = served.has(PLAIN_PATHS.project)
+    ? new RegExp(`^/ws/projects/${SEGMENT}/status$`).exec(pathname)
+    : null;
+  if (project?.[1] !== undefined) return { ...fromQuery(), projectId: decode(project[1]) };
+  return null;
+}
+
+/** A malformed escape is left as written; the session id policy then refuses it. */
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
