@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Socket as ClientSocket } from "socket.io-client";
 import type { AckResponse } from "../../src/core/protocol.js";
 import type { Frame, Translator } from "../../src/dialects/index.js";
@@ -7,19 +8,19 @@ export type NativeEvent = { type: string; payload: Record<string, unknown> };
 
 const RUN_ENDS = new Set(["stream_end", "cancelled", "error"]);
 
-/** Resolves with every event up to and including the end of run `messageId`. */
-function untilEnd(socket: ClientSocket, messageId: string): Promise<NativeEvent[]> {
+/** Resolves with every event up to and including the end of run `messageId` (of any run when not given). */
+function untilEnd(socket: ClientSocket, messageId?: string): Promise<NativeEvent[]> {
   const events = recordEvents(socket);
   return new Promise((resolve) => {
     socket.onAny((type: string, payload: Record<string, unknown>) => {
-      if (RUN_ENDS.has(type) && payload["message_id"] === messageId) resolve(events);
+      if (RUN_ENDS.has(type) && (messageId ?? payload["message_id"]) === payload["message_id"])
+        resolve(events);
     });
   });
 }
 
 export interface RecordedRun {
   sessionId: string;
-  messageId: string;
   ack: AckResponse;
   events: NativeEvent[];
   socket: ClientSocket;
@@ -30,14 +31,14 @@ export async function recordRun(
   url: string,
   type: string,
   payload: Record<string, unknown>,
-  messageId: string,
-  sessionId = `dialect-${messageId}`,
+  messageId?: string,
+  sessionId = `dialect-${randomUUID()}`,
 ): Promise<RecordedRun> {
   const { socket } = await connect(url, { session_id: sessionId });
   const ended = untilEnd(socket, messageId);
   const ack = await request(socket, type, payload);
   if (!ack.ok) throw new Error(`${type} refused: ${ack.error.code}`);
-  return { sessionId, messageId, ack, events: await ended, socket };
+  return { sessionId, ack, events: await ended, socket };
 }
 
 /** Asks to replay run `messageId` from `afterSeq` on a new connection of its session. */
