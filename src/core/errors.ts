@@ -25,6 +25,7 @@ export const ErrorCodes = {
   run_lost: "The node running this stream stopped before it finished",
   shutting_down: "The server is shutting down",
   unavailable: "A service the gateway depends on is unreachable; try again shortly",
+  unknown_dialect: "No compatibility dialect with this id",
   internal_error: "Internal server error",
 } as const;
 
