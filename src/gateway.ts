@@ -13,6 +13,8 @@ import { createLogger, type Logger } from "./core/logger.js";
 import { serverEvent } from "./core/protocol.js";
 import { createValidator } from "./core/validator.js";
 import { createHttpApp } from "./http/app.js";
+import { watchNode } from "./metrics/instruments.js";
+import { listenForScrapes } from "./metrics/metrics-http.js";
 import { loadHandlers, type HandlerRegistry } from "./registry/load-handlers.js";
 import { createAdmission } from "./socket/admission.js";
 import { openConnection } from "./socket/connection.js";
@@ -153,6 +155,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     log,
     clustered: cluster !== undefined || options.adapter !== undefined,
   });
+  const unwatch = watchNode({
+    nodeId,
+    io,
+    queuedRuns: runs.queuedRuns,
+    activeRuns: () => runs.activeRuns(),
+    redisReady: cluster && (() => cluster.isReady()),
+  });
+  let metricsServer: HttpServer | undefined;
   const budgets = createSharedBudgets(
     config,
     cluster?.rateLimiter ??
@@ -196,13 +206,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       accepting = true;
     },
     listen() {
-      return new Promise((resolve, reject) => {
+      return new Promise<AddressInfo>((resolve, reject) => {
         httpServer.once("error", reject);
         httpServer.listen(config.port, config.host, () => {
           httpServer.off("error", reject);
           accepting = true;
           resolve(httpServer.address() as AddressInfo);
         });
+      }).then(async (address) => {
+        const { metricsPort, metricsToken } = config.operating;
+        if (metricsPort !== undefined)
+          metricsServer = (await listenForScrapes(metricsPort, config.host, metricsToken)).server;
+        return address;
       });
     },
     close() {
@@ -221,6 +236,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         await state.close();
         await cluster?.close();
         await runtime.close();
+        unwatch();
+        metricsServer?.close();
       })();
       return closing;
     },

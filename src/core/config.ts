@@ -74,6 +74,11 @@ const EnvSchema = Type.Object({
   WS_RATE_LIMIT_PER_USER_PER_SEC: Type.Integer({ minimum: 1, default: 200 }),
   WS_RATE_LIMIT_DISCONNECT_AFTER: Type.Number({ minimum: 0, default: 10 }),
   WS_MAX_BUFFERED_BYTES: Type.Integer({ minimum: 1024, default: 4194304 }),
+  // Operating (src/metrics/, src/transports/socketio/admin-ui.ts)
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  ADMIN_UI_USERNAME: Type.Optional(Type.String({ minLength: 1 })),
+  ADMIN_UI_PASSWORD: Type.Optional(Type.String({ minLength: 12 })),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -169,6 +174,14 @@ export interface Config {
     /** Output waiting for a client that does not read; over it the connection is closed. */
     maxBufferedBytes: number;
   };
+  operating: {
+    /** Set: /metrics is served on this port alone (the primary's sum with WORKERS > 1). */
+    metricsPort: number | undefined;
+    /** Bearer token /metrics asks for; API_KEY when unset; open when neither is set. */
+    metricsToken: string | undefined;
+    /** Set: the Socket.IO Admin UI is instrumented and served at /admin-ui/. */
+    adminUi: { username: string; password: string } | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -223,6 +236,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (checked.WS_MAX_FRAME_BYTES < checked.WS_MAX_MESSAGE_BYTES) {
     throw new ConfigError(
       `Invalid configuration: WS_MAX_FRAME_BYTES=${checked.WS_MAX_FRAME_BYTES} must be at least WS_MAX_MESSAGE_BYTES=${checked.WS_MAX_MESSAGE_BYTES}`,
+    );
+  }
+  if ((checked.ADMIN_UI_USERNAME === undefined) !== (checked.ADMIN_UI_PASSWORD === undefined)) {
+    throw new ConfigError(
+      "Invalid configuration: ADMIN_UI_USERNAME and ADMIN_UI_PASSWORD are set together or not at all",
     );
   }
   const production = checked.NODE_ENV === "production";
@@ -297,5 +315,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       rateLimitDisconnectAfterMs: checked.WS_RATE_LIMIT_DISCONNECT_AFTER * 1000,
       maxBufferedBytes: checked.WS_MAX_BUFFERED_BYTES,
     },
+    operating: {
+      metricsPort: checked.METRICS_PORT,
+      metricsToken: checked.METRICS_TOKEN ?? checked.API_KEY,
+      adminUi: adminUiLogin(checked),
+    },
   };
+}
+
+function adminUiLogin(env: Env): Config["operating"]["adminUi"] {
+  const { ADMIN_UI_USERNAME: username, ADMIN_UI_PASSWORD: password } = env;
+  return username === undefined || password === undefined ? undefined : { username, password };
 }

@@ -6,6 +6,7 @@ import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
 import { GatewayError } from "../core/errors.js";
 import { errorMiddleware, sendError } from "./http-errors.js";
+import { answerScrape, processMetrics } from "../metrics/metrics-http.js";
 import { createRoutes, type RouteDeps } from "./routes.js";
 
 export function createHttpApp(
@@ -25,6 +26,10 @@ export function createHttpApp(
     }),
   );
   app.use(cors({ origin: config.corsOrigins === "*" ? "*" : config.corsOrigins }));
+  if (config.operating.metricsPort === undefined)
+    app.get("/metrics", (req, res) =>
+      answerScrape(processMetrics, config.operating.metricsToken, req, res),
+    );
   app.use(createRoutes(routeDeps));
   // The seed documents name the console test_websocket.html; both names serve the same page.
   app.get(["/test_websocket.html", "/static/test_websocket.html"], (_req, res) => {

@@ -159,7 +159,7 @@ function requireApiKey(apiKey: string | undefined): RequestHandler {
  * Both sides are hashed first, so the comparison takes the same time whatever
  * the given key's length: no early return tells a prober how long the key is.
  */
-function hasApiKey(apiKey: string | undefined, authorization: string | undefined): boolean {
+export function hasApiKey(apiKey: string | undefined, authorization: string | undefined): boolean {
   if (apiKey === undefined || !authorization?.startsWith("Bearer ")) return false;
   return timingSafeEqual(digest(authorization.slice(7)), digest(apiKey));
 }

@@ -4,6 +4,7 @@ import type { Config } from "../core/config.js";
 import { GatewayError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { serverEvent, sessionRoom, type ServerEventType } from "../core/protocol.js";
+import { metrics } from "../metrics/instruments.js";
 import { streamKey } from "../state/memory-streams.js";
 import type { GatewayState, StreamRef } from "../state/types.js";
 import type { AgentRuntime } from "./agent-runtime.js";
@@ -192,6 +193,7 @@ export class RunManager {
     closed: AbortSignal,
   ): Promise<{ trimmedBefore?: number }> {
     const key = streamKey(stream);
+    metrics.resumes.inc();
     let followed = this.followed.get(socket);
     if (!followed) this.followed.set(socket, (followed = new Map<string, Following>()));
     const previous = followed.get(key);
@@ -242,6 +244,8 @@ export class RunManager {
     const current = this.sessions.get(stream.sessionId)?.current;
     return current?.messageId === stream.messageId ? current.lastSeq : 0;
   }
+
+  queuedRuns = (): number => [...this.sessions.values()].reduce((n, r) => n + r.queue.length, 0);
 
   activeRuns(): number {
     let count = 0;
@@ -300,7 +304,7 @@ export class RunManager {
     try {
       await this.claim(run, runLog);
       runLog.info("run started", { kind: run.request.kind });
-      const outcome = await run.execute(runtime, publish);
+      const outcome = await metrics.timeRun(run, run.execute(runtime, publish));
       switch (outcome.status) {
         case "completed":
           runLog.info("run completed");
@@ -401,6 +405,7 @@ export class RunManager {
     return <K extends ServerEventType>(type: K, data: Parameters<typeof serverEvent<K>>[1]) => {
       const payload = serverEvent(type, data);
       streams.append(run, { type, payload: payload as never });
+      metrics.published(run, type);
       room.emit(type, payload);
     };
   }

@@ -4,6 +4,7 @@ import type { Config } from "../core/config.js";
 import { GatewayError, toGatewayError, toWireError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { GatewayState, RefusalReason } from "../state/types.js";
+import { metrics } from "../metrics/instruments.js";
 import { principalOf } from "../auth/principal.js";
 import type { ConnectionData } from "./connection-data.js";
 import { readSessionId } from "./session-id.js";
@@ -79,6 +80,7 @@ export function createAdmission(deps: AdmissionDeps) {
       if (gatewayError.code === "internal_error") deps.log.error("admission failed", { error });
       const refused = new Error(gatewayError.message) as Error & { data: unknown };
       refused.data = toWireError(gatewayError);
+      metrics.admissionRefused(gatewayError.code);
       next(refused);
     }
   };

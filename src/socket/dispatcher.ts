@@ -7,6 +7,7 @@ import { describeErrors } from "../core/validator.js";
 import type { HandlerContext } from "../registry/handler-context.js";
 import type { HandlerRegistry, LoadedHandler } from "../registry/load-handlers.js";
 import type { ConnectionRegistry } from "../state/types.js";
+import { metrics } from "../metrics/instruments.js";
 import { echoedType, FloodGuard, type RateScope } from "./flood-guard.js";
 import { measurePackets } from "./packet-size.js";
 import { budgetKeys, consumeShared, type SharedBudgets } from "./shared-budgets.js";
@@ -57,11 +58,18 @@ export function attachDispatcher(socket: Socket, ctx: HandlerContext, deps: Disp
     const bytes = packetBytes();
     const [type, ...args] = packet as [string, ...unknown[]];
     const ack = typeof args.at(-1) === "function" ? (args.pop() as Ack) : undefined;
+    metrics.eventReceived(type, deps.handlers);
     deps.connections.countMessage(ctx.connectionId);
     // The cheap path: a flood is refused here, synchronously, before any promise or store call.
     const waitMs = guard.take(performance.now());
     if (waitMs > 0) refuseRate(echoedType(type), "connection", waitMs, ack);
-    else void dispatch(type, args.length === 0 ? {} : args[0], bytes, ack);
+    else
+      void dispatch(
+        type,
+        args.length === 0 ? {} : args[0],
+        bytes,
+        metrics.timedAck(ack, type, deps.handlers),
+      );
   });
 
   async function dispatch(type: string, payload: unknown, bytes: number, ack: Ack | undefined) {
@@ -102,6 +110,7 @@ export function attachDispatcher(socket: Socket, ctx: HandlerContext, deps: Disp
         payload,
         handler.definition.timeoutMs ?? handlerTimeoutMs,
       );
+      metrics.handled(type, started);
       ack?.({ ok: true, data: data ?? {} });
       if (debug)
         ctx.log.debug("event handled", {
@@ -119,6 +128,7 @@ export function attachDispatcher(socket: Socket, ctx: HandlerContext, deps: Disp
       } else {
         ctx.log.info("event refused", { request_type: requestType, code: gatewayError.code });
       }
+      metrics.eventRefused(requestType, gatewayError.code, deps.handlers);
       refuse(toWireError(gatewayError), requestType, ack);
     }
   }
@@ -148,6 +158,7 @@ export function attachDispatcher(socket: Socket, ctx: HandlerContext, deps: Disp
     ack: Ack | undefined,
   ): void {
     if (!socket.connected) return;
+    metrics.rateLimitRefused(requestType, scope, deps.handlers);
     const wire = toWireError(
       new GatewayError(
         "rate_limited",
