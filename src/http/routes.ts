@@ -1,11 +1,12 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import express, { Router, type RequestHandler } from "express";
 import type { Server } from "socket.io";
-import { Type, type Static } from "@sinclair/typebox";
+import type { Static } from "@sinclair/typebox";
 import type { Ajv } from "ajv";
 import { GatewayError } from "../core/errors.js";
 import { exceedsDepth } from "../core/json-depth.js";
-import { PROJECT_EVENT_TYPES, projectRoom, serverEvent } from "../core/protocol.js";
+import { projectRoom, serverEvent } from "../core/protocol.js";
+import { ProjectEventBody } from "./route-schemas.js";
 import { describeErrors } from "../core/validator.js";
 import type { HandlerRegistry } from "../registry/load-handlers.js";
 import type { GatewayState } from "../state/types.js";
@@ -23,14 +24,6 @@ export interface RouteDeps {
   /** Why the gateway is not ready, or null when it is. */
   notReadyReason: () => Promise<string | null>;
 }
-
-const ProjectEventBody = Type.Object(
-  {
-    type: Type.Union(PROJECT_EVENT_TYPES.map((t) => Type.Literal(t))),
-    data: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
-  },
-  { additionalProperties: false },
-);
 
 const seconds = (ms: number) => ms / 1000;
 
