@@ -14,7 +14,7 @@ function typedMistakes(socket: Socket<ServerToClientEvents, ClientToServerEvents
   // @ts-expect-error no handler has this type
   socket.emit("not_a_handler", {}, () => undefined);
   // @ts-expect-error stream_end has no seq
-  socket.on("stream_end", (event) => event.seq);
+  socket.on("stream_end", (event) => void event.seq);
 }
 
 describe("typed client entry (agent-gateway/client)", () => {
