@@ -13,6 +13,7 @@ import { createLogger, type Logger } from "./core/logger.js";
 import { serverEvent } from "./core/protocol.js";
 import { createValidator } from "./core/validator.js";
 import { createHttpApp } from "./http/app.js";
+import { instrumentAdminUi } from "./transports/socketio/admin-ui.js";
 import { watchNode } from "./metrics/instruments.js";
 import { listenForScrapes } from "./metrics/metrics-http.js";
 import { loadHandlers, type HandlerRegistry } from "./registry/load-handlers.js";
@@ -145,6 +146,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // Attached after Express, so Socket.IO's own requests never reach the app.
   io.attach(httpServer);
 
+  instrumentAdminUi(io, config, nodeId);
   const runs = new RunManager({ io, config, state, runtime, nodeId, log });
   const clusterRuns = new ClusterRuns({
     io,

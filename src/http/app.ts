@@ -8,6 +8,7 @@ import type { Logger } from "../core/logger.js";
 import { GatewayError } from "../core/errors.js";
 import { errorMiddleware, sendError } from "./http-errors.js";
 import { answerScrape, processMetrics } from "../metrics/metrics-http.js";
+import { adminUiRoutes } from "../transports/socketio/admin-ui.js";
 import { asyncApiDocument } from "./asyncapi.js";
 import { docsRoutes } from "./docs-page.js";
 import { openApiDocument } from "./openapi.js";
@@ -44,6 +45,7 @@ export function createHttpApp(
   app.get("/openapi.json", (_req, res) => void res.json(openApi));
   app.get("/asyncapi.json", (_req, res) => void res.json(asyncApi));
   app.use(docsRoutes());
+  if (config.operating.adminUi) app.use(adminUiRoutes());
   // The seed documents name the console test_websocket.html; both names serve the same page.
   app.get(["/test_websocket.html", "/static/test_websocket.html"], (_req, res) => {
     res.sendFile(path.join(publicDir, "index.html"));
