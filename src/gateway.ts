@@ -12,6 +12,9 @@ import { createLogger, type Logger } from "./core/logger.js";
 import { createValidator } from "./core/validator.js";
 import { createBackendChannel } from "./backend/create-backend-channel.js";
 import { createHttpApp } from "./http/app.js";
+import { instrumentAdminUi } from "./transports/socketio/admin-ui.js";
+import { watchNode } from "./metrics/instruments.js";
+import { listenForScrapes } from "./metrics/metrics-http.js";
 import { loadHandlers, type HandlerRegistry } from "./registry/load-handlers.js";
 import { createAdmission } from "./sessions/admission.js";
 import { Fanout } from "./sessions/fanout.js";
@@ -128,6 +131,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // Attached after Express, so Socket.IO's own requests never reach the app.
   io.attach(httpServer);
 
+  instrumentAdminUi(io, config, nodeId);
   const runs = new RunManager({ fanout, config, state, runtime, nodeId, log });
   const clusterRuns = new ClusterRuns({
     fanout,
@@ -139,6 +143,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     clustered: cluster !== undefined || options.adapter !== undefined,
   });
   const backend = createBackendChannel(config, log, cluster?.commands);
+  let metricsServer: HttpServer | undefined;
   const budgets = createSharedBudgets(
     config,
     cluster?.rateLimiter ??
@@ -169,6 +174,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     budgets,
     connections: state.connections,
   });
+  const unwatch = watchNode({
+    nodeId,
+    connections: () => core.connections(),
+    queuedRuns: runs.queuedRuns,
+    activeRuns: () => runs.activeRuns(),
+    redisReady: cluster && (() => cluster.isReady()),
+  });
   serveSocketIo(io, config, core, log);
   const plain = servePlainWebSocket(httpServer, {
     config,
@@ -192,13 +204,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       accepting = true;
     },
     listen() {
-      return new Promise((resolve, reject) => {
+      return new Promise<AddressInfo>((resolve, reject) => {
         httpServer.once("error", reject);
         httpServer.listen(config.port, config.host, () => {
           httpServer.off("error", reject);
           accepting = true;
           resolve(httpServer.address() as AddressInfo);
         });
+      }).then(async (address) => {
+        const { metricsPort, metricsToken } = config.operating;
+        if (metricsPort !== undefined)
+          metricsServer = (await listenForScrapes(metricsPort, config.host, metricsToken)).server;
+        return address;
       });
     },
     close() {
@@ -220,6 +237,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         await state.close();
         await cluster?.close();
         await runtime.close();
+        unwatch();
+        metricsServer?.close();
       })();
       return closing;
     },

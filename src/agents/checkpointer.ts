@@ -1,5 +1,6 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import pg from "pg";
+import { timeCheckpointer } from "../metrics/checkpointer-timing.js";
 import { LatestCheckpointSaver } from "./latest-checkpoint-saver.js";
 import { PruningPostgresSaver } from "./pruning-postgres-saver.js";
 import { DEFAULT_THREAD_BOUNDS, type ThreadBounds } from "./thread-bounds.js";
@@ -21,7 +22,7 @@ export async function createCheckpointer(
   onBackgroundError: (error: Error) => void = (error) => process.emitWarning(error),
 ): Promise<Checkpointer> {
   if (databaseUrl === undefined) {
-    const saver = new LatestCheckpointSaver(bounds);
+    const saver = timeCheckpointer(new LatestCheckpointSaver(bounds), "memory");
     return {
       saver,
       close: () => {
@@ -34,7 +35,10 @@ export async function createCheckpointer(
   // An idle connection dropped by the server emits "error" on the pool; left
   // unhandled it would crash the gateway, while the next query just reconnects.
   pool.on("error", onBackgroundError);
-  const saver = new PruningPostgresSaver(pool, bounds.ttlMs, onBackgroundError);
+  const saver = timeCheckpointer(
+    new PruningPostgresSaver(pool, bounds.ttlMs, onBackgroundError),
+    "postgres",
+  );
   try {
     await saver.setup();
   } catch (error) {

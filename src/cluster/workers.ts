@@ -2,6 +2,8 @@ import cluster, { type Worker } from "node:cluster";
 import { createServer } from "node:http";
 import { createAdapter, setupPrimary as setupAdapterPrimary } from "@socket.io/cluster-adapter";
 import { setupMaster, setupWorker } from "@socket.io/sticky";
+import { workersMetrics } from "../metrics/cluster-metrics.js";
+import { listenForScrapes } from "../metrics/metrics-http.js";
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
 import type { Gateway, GatewayOptions } from "../gateway.js";
@@ -74,6 +76,9 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
     httpServer.once("error", reject);
     httpServer.listen(config.port, config.host, () => resolve());
   });
+  const { metricsPort, metricsToken } = config.operating;
+  if (metricsPort !== undefined)
+    await listenForScrapes(metricsPort, config.host, metricsToken, workersMetrics());
   const address = httpServer.address();
   log.info("gateway listening", {
     ...(typeof address === "object" && address

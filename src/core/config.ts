@@ -96,6 +96,11 @@ const EnvSchema = Type.Object({
   // The plain WebSocket endpoint (src/transports/ws/).
   WS_PLAIN_ENABLED: Type.Boolean({ default: true }),
   WS_PLAIN_PATHS: Type.String({ default: PLAIN_PATH_PATTERNS.join(",") }),
+  // Operating (src/metrics/, src/transports/socketio/admin-ui.ts)
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  ADMIN_UI_USERNAME: Type.Optional(Type.String({ minLength: 1 })),
+  ADMIN_UI_PASSWORD: Type.Optional(Type.String({ minLength: 12 })),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -208,6 +213,14 @@ export interface Config {
     /** Path patterns served, with `{session_id}` and `{project_id}` placeholders. */
     paths: PlainPathPattern[];
   };
+  operating: {
+    /** Set: /metrics is served on this port alone (the primary's sum with WORKERS > 1). */
+    metricsPort: number | undefined;
+    /** Bearer token /metrics asks for; API_KEY when unset; open when neither is set. */
+    metricsToken: string | undefined;
+    /** Set: the Socket.IO Admin UI is instrumented and served at /admin-ui/. */
+    adminUi: { username: string; password: string } | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -292,6 +305,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (unknownPath !== undefined) {
     throw new ConfigError(
       `Invalid configuration: WS_PLAIN_PATHS has ${JSON.stringify(unknownPath)}; it takes a comma list of: ${PLAIN_PATH_PATTERNS.join(", ")}`,
+    );
+  }
+  if ((checked.ADMIN_UI_USERNAME === undefined) !== (checked.ADMIN_UI_PASSWORD === undefined)) {
+    throw new ConfigError(
+      "Invalid configuration: ADMIN_UI_USERNAME and ADMIN_UI_PASSWORD are set together or not at all",
     );
   }
   const production = checked.NODE_ENV === "production";
@@ -380,5 +398,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       enabled: checked.WS_PLAIN_ENABLED,
       paths: plainPaths.filter(isPlainPathPattern),
     },
+    operating: {
+      metricsPort: checked.METRICS_PORT,
+      metricsToken: checked.METRICS_TOKEN ?? checked.API_KEY,
+      adminUi: adminUiLogin(checked),
+    },
   };
+}
+
+function adminUiLogin(env: Env): Config["operating"]["adminUi"] {
+  const { ADMIN_UI_USERNAME: username, ADMIN_UI_PASSWORD: password } = env;
+  return username === undefined || password === undefined ? undefined : { username, password };
 }

@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import path from "node:path";
 import express, { type Express } from "express";
 import cors from "cors";
@@ -6,7 +7,16 @@ import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
 import { GatewayError } from "../core/errors.js";
 import { errorMiddleware, sendError } from "./http-errors.js";
+import { answerScrape, processMetrics } from "../metrics/metrics-http.js";
+import { adminUiRoutes } from "../transports/socketio/admin-ui.js";
+import { asyncApiDocument } from "./asyncapi.js";
+import { docsRoutes } from "./docs-page.js";
+import { openApiDocument } from "./openapi.js";
 import { createRoutes, type RouteDeps } from "./routes.js";
+
+const { version } = createRequire(import.meta.url)("agent-gateway/package.json") as {
+  version: string;
+};
 
 export function createHttpApp(
   config: Config,
@@ -25,7 +35,17 @@ export function createHttpApp(
     }),
   );
   app.use(cors({ origin: config.corsOrigins === "*" ? "*" : config.corsOrigins }));
+  if (config.operating.metricsPort === undefined)
+    app.get("/metrics", (req, res) =>
+      answerScrape(processMetrics, config.operating.metricsToken, req, res),
+    );
   app.use(createRoutes(routeDeps));
+  const openApi = openApiDocument(version);
+  const asyncApi = asyncApiDocument(routeDeps.handlers, version);
+  app.get("/openapi.json", (_req, res) => void res.json(openApi));
+  app.get("/asyncapi.json", (_req, res) => void res.json(asyncApi));
+  app.use(docsRoutes());
+  if (config.operating.adminUi) app.use(adminUiRoutes());
   // The seed documents name the console test_websocket.html; both names serve the same page.
   app.get(["/test_websocket.html", "/static/test_websocket.html"], (_req, res) => {
     res.sendFile(path.join(publicDir, "index.html"));

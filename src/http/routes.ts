@@ -1,10 +1,11 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import express, { Router, type RequestHandler } from "express";
-import { Type, type Static } from "@sinclair/typebox";
+import type { Static } from "@sinclair/typebox";
 import type { Ajv } from "ajv";
 import { GatewayError } from "../core/errors.js";
 import { exceedsDepth } from "../core/json-depth.js";
-import { PROJECT_EVENT_TYPES, serverEvent } from "../core/protocol.js";
+import { serverEvent } from "../core/protocol.js";
+import { ProjectEventBody } from "./route-schemas.js";
 import { describeErrors } from "../core/validator.js";
 import type { HandlerRegistry } from "../registry/load-handlers.js";
 import type { Fanout } from "../sessions/fanout.js";
@@ -23,14 +24,6 @@ export interface RouteDeps {
   /** Why the gateway is not ready, or null when it is. */
   notReadyReason: () => Promise<string | null>;
 }
-
-const ProjectEventBody = Type.Object(
-  {
-    type: Type.Union(PROJECT_EVENT_TYPES.map((t) => Type.Literal(t))),
-    data: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
-  },
-  { additionalProperties: false },
-);
 
 const seconds = (ms: number) => ms / 1000;
 
@@ -161,7 +154,7 @@ function requireApiKey(apiKey: string | undefined): RequestHandler {
  * Both sides are hashed first, so the comparison takes the same time whatever
  * the given key's length: no early return tells a prober how long the key is.
  */
-function hasApiKey(apiKey: string | undefined, authorization: string | undefined): boolean {
+export function hasApiKey(apiKey: string | undefined, authorization: string | undefined): boolean {
   if (apiKey === undefined || !authorization?.startsWith("Bearer ")) return false;
   return timingSafeEqual(digest(authorization.slice(7)), digest(apiKey));
 }

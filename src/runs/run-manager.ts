@@ -3,6 +3,7 @@ import type { Config } from "../core/config.js";
 import { GatewayError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { serverEvent, type Emit } from "../core/protocol.js";
+import { metrics } from "../metrics/instruments.js";
 import type { Connection } from "../sessions/connection.js";
 import { catchUpGroup, type Fanout, type WireEvent } from "../sessions/fanout.js";
 import { streamKey } from "../state/stream-vocabulary.js";
@@ -169,6 +170,7 @@ export class RunManager {
     closed: AbortSignal,
   ): Promise<{ trimmedBefore?: number }> {
     const key = streamKey(stream);
+    metrics.resumes.inc();
     let followed = this.followed.get(conn);
     if (!followed) this.followed.set(conn, (followed = new Map<string, Following>()));
     const previous = followed.get(key);
@@ -219,6 +221,8 @@ export class RunManager {
     const current = this.sessions.get(stream.sessionId)?.current;
     return current?.messageId === stream.messageId ? current.lastSeq : 0;
   }
+
+  queuedRuns = (): number => [...this.sessions.values()].reduce((n, r) => n + r.queue.length, 0);
 
   activeRuns(): number {
     let count = 0;
@@ -280,7 +284,7 @@ export class RunManager {
     try {
       await this.claim(run, runLog);
       runLog.info("run started", { kind: run.request.kind });
-      const outcome = await run.execute(runtime, publish);
+      const outcome = await metrics.timeRun(run, run.execute(runtime, publish));
       switch (outcome.status) {
         case "completed":
           runLog.info("run completed");
@@ -379,6 +383,7 @@ export class RunManager {
     return (type, data) => {
       const event = serverEvent(type, data) as WireEvent;
       streams.append(run, { type, payload: event as never });
+      metrics.published(run, type);
       this.deps.fanout.toSession(run.sessionId, event, run);
     };
   }

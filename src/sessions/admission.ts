@@ -5,6 +5,7 @@ import { GatewayError, toGatewayError, toWireError, type WireError } from "../co
 import type { Logger } from "../core/logger.js";
 import type { GatewayState, RefusalReason } from "../state/types.js";
 import type { TransportName } from "./connection.js";
+import { metrics } from "../metrics/instruments.js";
 import { readSessionId } from "./session-id.js";
 
 /** What a transport read from a client's handshake, before anything is checked. */
@@ -116,6 +117,7 @@ export function createAdmission(deps: AdmissionDeps): Admit {
       };
     } catch (error) {
       void slot.release();
+      metrics.admissionRefused(toGatewayError(error).code);
       throw error;
     }
   };

@@ -8,6 +8,7 @@ import type { HandlerRegistry, LoadedHandler } from "../registry/load-handlers.j
 import type { ConnectionRegistry } from "../state/types.js";
 import type { Admitted } from "./admission.js";
 import type { Connection } from "./connection.js";
+import { metrics } from "../metrics/instruments.js";
 import { echoedType, FloodGuard, type RateScope } from "./flood-guard.js";
 import { budgetKeys, consumeShared, type SharedBudgets } from "./shared-budgets.js";
 
@@ -73,11 +74,13 @@ export function createDispatcher(
   const keys = budgetKeys(ctx.sessionId, ctx.user, admitted.address);
 
   return ({ type, payload, bytes, reply, malformed }) => {
+    metrics.eventReceived(type, deps.handlers);
     deps.connections.countMessage(ctx.connectionId);
     // The cheap path: a flood is refused here, synchronously, before any promise or store call.
     const waitMs = guard.take(performance.now());
     if (waitMs > 0) refuseRate(echoedType(type), "connection", waitMs, reply);
-    else void dispatch(type, payload, bytes, reply, malformed);
+    else
+      void dispatch(type, payload, bytes, metrics.timedAck(reply, type, deps.handlers), malformed);
   };
 
   async function dispatch(
@@ -125,6 +128,7 @@ export function createDispatcher(
         payload,
         handler.definition.timeoutMs ?? handlerTimeoutMs,
       );
+      metrics.handled(handler.definition.type, started);
       ack?.({ ok: true, data: data ?? {} });
       if (debug)
         ctx.log.debug("event handled", {
@@ -142,6 +146,7 @@ export function createDispatcher(
       } else {
         ctx.log.info("event refused", { request_type: requestType, code: gatewayError.code });
       }
+      metrics.eventRefused(requestType, gatewayError.code, deps.handlers);
       refuse(toWireError(gatewayError), requestType, ack);
     }
   }
@@ -171,6 +176,7 @@ export function createDispatcher(
     ack: Ack | undefined,
   ): void {
     if (ctx.signal.aborted) return;
+    metrics.rateLimitRefused(requestType, scope, deps.handlers);
     const wire = toWireError(
       new GatewayError(
         "rate_limited",

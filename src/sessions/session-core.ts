@@ -8,12 +8,23 @@ export interface SessionCore {
   admit: Admit;
   /** Sends `connected`, joins the session, and returns where the connection's events go. */
   open(conn: Connection, admitted: Admitted): { ctx: HandlerContext; receive: Receive };
+  /** This node's open connections, whatever carries them (read by the metrics at scrape time). */
+  connections(): Iterable<LiveConnection>;
+}
+
+export interface LiveConnection {
+  transport: Connection["transport"];
+  sessionId: string;
 }
 
 export function createSessionCore(admit: Admit, deps: SessionDeps & DispatcherDeps): SessionCore {
+  const live = new Map<string, LiveConnection>();
   return {
     admit,
+    connections: () => live.values(),
     open(conn, admitted) {
+      live.set(conn.id, { transport: conn.transport, sessionId: admitted.sessionId });
+      conn.onClose(() => live.delete(conn.id));
       const ctx = openSession(conn, admitted, deps);
       return { ctx, receive: createDispatcher(conn, admitted, ctx, deps) };
     },

@@ -1,0 +1,88 @@
+import type { HandlerRegistry } from "../registry/load-handlers.js";
+import type { ServerEventType } from "../core/protocol.js";
+
+/**
+ * What each server event means. Keys are checked against ServerEventMap; a
+ * handler's own events (declared by merging into it) are not listed.
+ */
+const SERVER_EVENTS: Partial<Record<ServerEventType, string>> = {
+  connected: "Sent once admitted: connection and session ids, heartbeat",
+  error: "An event was refused or a run failed: code, message, request_type or message_id",
+  pong: "Answer to ping",
+  tool_result: "A tool's result, from tool_call or inside a run",
+  tool_start: "A run called a tool",
+  stream_start: "A run of the session started streaming",
+  stream_chunk: "Tokens of a run, with a per-stream seq",
+  stream_end: "The run finished; total_content is the chunks joined",
+  speaker_change: "A discussion's next participant speaks",
+  cancelled: "A run or queued message was cancelled, with its partial content",
+  status: "A non-streaming query is being processed",
+  agent_response: "The answer to agent_query",
+  joined_project: "This connection joined a project",
+  left_project: "This connection left a project",
+  user_feedback_response: "Feedback was received",
+  project_message: "Project push (POST /api/projects/{id}/events)",
+  project_stage_update: "Project push",
+  project_status_change: "Project push",
+  progress_update: "Progress of a run or a project push",
+  agent_message: "Project push",
+  server_shutdown: "The server is shutting down; reconnect",
+  token_expired: "The JWT expired; the connection closes",
+};
+
+/** AsyncAPI 3.0 of the Socket.IO namespace `/`: the handlers' schemas and the server's events. */
+export function asyncApiDocument(handlers: HandlerRegistry, version: string) {
+  const clientMessages = Object.fromEntries(
+    [...handlers.values()].map(({ definition }) => [
+      definition.type,
+      {
+        name: definition.type,
+        summary: definition.description,
+        payload: definition.schema,
+        "x-ack": "{ok: true, data} or {ok: false, error: {code, message, details?}}",
+      },
+    ]),
+  );
+  const serverMessages = Object.fromEntries(
+    Object.entries(SERVER_EVENTS).map(([type, summary = ""]) => [
+      `server_${type}`,
+      {
+        name: type,
+        summary,
+        payload: {
+          type: "object",
+          required: ["type", "timestamp"],
+          properties: { type: { const: type }, timestamp: { type: "number" } },
+        },
+      },
+    ]),
+  );
+  const refs = (names: string[]) => names.map((n) => ({ $ref: `#/channels/root/messages/${n}` }));
+  return {
+    asyncapi: "3.0.0",
+    info: {
+      title: "Agent gateway real-time protocol",
+      version,
+      description:
+        "Socket.IO v4, namespace `/`. Each client event may carry an ack. See docs/protocol.md.",
+    },
+    channels: {
+      root: {
+        address: "/",
+        messages: { ...clientMessages, ...serverMessages },
+      },
+    },
+    operations: {
+      clientSends: {
+        action: "receive",
+        channel: { $ref: "#/channels/root" },
+        messages: refs(Object.keys(clientMessages)),
+      },
+      serverSends: {
+        action: "send",
+        channel: { $ref: "#/channels/root" },
+        messages: refs(Object.keys(serverMessages)),
+      },
+    },
+  };
+}
