@@ -30,7 +30,7 @@ export interface BackendChannel {
  * Events waiting for the back end, oldest first, at most `limit`: past it the
  * oldest is dropped and counted, so an outage costs bounded memory.
  */
-export class PendingEvents {
+class PendingEvents {
   private readonly events: BackendEvent[] = [];
   private droppedSince = 0;
 
@@ -70,6 +70,72 @@ export class PendingEvents {
       this.droppedSince = 0;
     }
   }
+}
+
+export interface OrderedDelivery {
+  /** Names the channel in the log. */
+  name: string;
+  bufferEvents: number;
+  log: Logger;
+  /** Delivers one event; rejecting keeps it first in line for a later try. */
+  send(event: BackendEvent): Promise<void>;
+  /** The wait before the next try, given how many tries in a row failed (1, 2, ...). */
+  retryDelayMs(failures: number): number;
+}
+
+/**
+ * The delivery loop both channels share: events go out one at a time and in
+ * order; a failure keeps the event first in line and tries again after
+ * `retryDelayMs`, so an event is only ever delayed while the back end (or
+ * Redis) is down, or, past the buffer, the oldest is dropped with a warning.
+ */
+export function createOrderedChannel(delivery: OrderedDelivery): BackendChannel {
+  const pending = new PendingEvents(delivery.bufferEvents, delivery.log, delivery.name);
+  let sending = false;
+  let failures = 0;
+  let retry: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  const drain = async (): Promise<void> => {
+    if (sending || retry) return;
+    sending = true;
+    try {
+      for (let event = pending.peek(); event; event = pending.peek()) {
+        await delivery.send(event);
+        pending.shift();
+        failures = 0;
+      }
+    } catch (error) {
+      const waitMs = delivery.retryDelayMs(++failures);
+      delivery.log.debug("back-end channel: not delivered, will retry", {
+        channel: delivery.name,
+        error,
+        in_ms: waitMs,
+      });
+      if (!closed) {
+        retry = setTimeout(() => {
+          retry = undefined;
+          void drain();
+        }, waitMs);
+        retry.unref();
+      }
+    } finally {
+      sending = false;
+    }
+  };
+
+  return {
+    publish(event) {
+      pending.push(event);
+      void drain();
+    },
+    async close() {
+      closed = true;
+      clearTimeout(retry);
+      retry = undefined;
+      await drain();
+    },
+  };
 }
 
 /** Sends to every channel: Redis Stream, webhook, or both. */

@@ -1,6 +1,6 @@
 import type { Logger } from "../core/logger.js";
 import type { RedisCommands } from "../state/redis/lua.js";
-import { PendingEvents, type BackendChannel, type BackendEvent } from "./backend-channel.js";
+import { createOrderedChannel, type BackendChannel, type BackendEvent } from "./backend-channel.js";
 
 export interface RedisStreamChannelOptions {
   client: RedisCommands;
@@ -18,55 +18,29 @@ export interface RedisStreamChannelOptions {
  * Appends each event to a Redis Stream (XADD). Back-end workers read it with
  * XREADGROUP and XACK what they handled, so an event waits in Redis while no
  * worker runs and is handed to another worker if one dies before acking
- * (scripts/backend-consumer.ts). Writes are sent one at a time, in order;
- * while Redis is down they wait here, bounded, and are written when it returns.
+ * (scripts/backend-consumer.ts). While Redis is down the events wait here,
+ * bounded, and are written in order when it returns.
  */
 export function createRedisStreamChannel(options: RedisStreamChannelOptions): BackendChannel {
-  const { client, stream, maxLength, log } = options;
+  const { client, stream, maxLength } = options;
   const retryMs = options.retryMs ?? 500;
-  const pending = new PendingEvents(options.bufferEvents, log, `redis:${stream}`);
-  let writing = false;
-  let retry: NodeJS.Timeout | undefined;
-
-  const drain = async (): Promise<void> => {
-    if (writing) return;
-    writing = true;
-    try {
-      for (let event = pending.peek(); event; event = pending.peek()) {
-        await client.sendCommand([
-          "XADD",
-          stream,
-          "MAXLEN",
-          "~",
-          String(maxLength),
-          "*",
-          ...fieldsOf(event),
-        ]);
-        pending.shift();
-      }
-    } catch (error) {
-      log.debug("back-end stream: Redis unavailable, will retry", { error });
-      retry ??= setTimeout(() => {
-        retry = undefined;
-        void drain();
-      }, retryMs);
-      retry.unref();
-    } finally {
-      writing = false;
-    }
-  };
-
-  return {
-    publish(event) {
-      pending.push(event);
-      void drain();
+  return createOrderedChannel({
+    name: `redis:${stream}`,
+    bufferEvents: options.bufferEvents,
+    log: options.log,
+    retryDelayMs: () => retryMs,
+    async send(event) {
+      await client.sendCommand([
+        "XADD",
+        stream,
+        "MAXLEN",
+        "~",
+        String(maxLength),
+        "*",
+        ...fieldsOf(event),
+      ]);
     },
-    async close() {
-      clearTimeout(retry);
-      await drain();
-      clearTimeout(retry);
-    },
-  };
+  });
 }
 
 /** Flat string fields, so any Redis client reads them; `data` is JSON. */
