@@ -107,6 +107,12 @@ describe("npm scripts", function () {
   });
 
   it("npm start builds once, starts without building while nothing changed, and prints the console's URL", async () => {
+    // A handler of its own to remove later: the shipped ones are imported by the typed client entry.
+    const ping = await readFile(path.join(dir, "handlers", "ping.ts"), "utf8");
+    await writeFile(
+      path.join(dir, "handlers", "zz_removed.ts"),
+      ping.replace('type: "ping"', 'type: "zz_removed"'),
+    );
     const first = npmRun(dir, "start");
     try {
       const [entry] = await first.listening(1);
@@ -117,19 +123,20 @@ describe("npm scripts", function () {
     }
     const second = npmRun(dir, "start");
     try {
-      await second.listening(1);
+      const [entry] = await second.listening(1);
+      expect(entry?.handlers).to.include("zz_removed");
       expect(second.output()).to.include("dist/ is up to date");
       expect(second.output()).to.not.include("Building dist/");
     } finally {
       await second.stop();
     }
     // A removed handler must not be served from an old build.
-    await rm(path.join(dir, "handlers", "user_feedback.ts"));
+    await rm(path.join(dir, "handlers", "zz_removed.ts"));
     const third = npmRun(dir, "start");
     try {
       const [entry] = await third.listening(1);
       expect(third.output()).to.include("Building dist/");
-      expect(entry?.handlers).to.not.include("user_feedback");
+      expect(entry?.handlers).to.not.include("zz_removed");
     } finally {
       await third.stop();
     }

@@ -120,7 +120,7 @@ describe("dialect autocode (the AutoCode project-room protocol, its message form
     socket.close();
   });
 
-  it("lets projectGuid win over a project_id smuggled in data, and keeps __proto__ as plain data", async () => {
+  it("lets projectGuid win over a project_id smuggled in data; a __proto__ key pollutes nothing and is refused as an unknown property", async () => {
     const { socket } = await connect(server.url);
     const translator = autocode.createTranslator({ sessionId: "s" });
     const hostile = JSON.parse(
@@ -130,7 +130,15 @@ describe("dialect autocode (the AutoCode project-room protocol, its message form
     expect(Object.getPrototypeOf(native.payload)).to.equal(Object.prototype);
     expect(({} as Record<string, unknown>)["polluted"]).to.equal(undefined);
     const ack = await send(socket, translator, hostile);
-    expect(ack).to.deep.equal({ ok: true, data: { project_id: "proj-5", members: 1 } });
+    // Handler schemas refuse properties they do not declare, __proto__ included.
+    expect(ack).to.deep.include({ ok: false });
+    expect(JSON.stringify(ack)).to.contain('unknown property \\"__proto__\\"');
+    const clean = await send(socket, translator, {
+      type: "join_project",
+      projectGuid: "proj-5",
+      data: { project_id: "someone-else" },
+    });
+    expect(clean).to.deep.equal({ ok: true, data: { project_id: "proj-5", members: 1 } });
     socket.close();
   });
 
