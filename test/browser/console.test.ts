@@ -667,6 +667,42 @@ describe("test console in a real browser", function () {
       await screenshot(page, "15-plain-ws-reconnected");
     });
 
+    it("shows events named like Object's own keys, with markup, as inert cards over both transports", async () => {
+      const handlersDir = await mkdtemp(path.join(process.cwd(), ".handlers-"));
+      await cp(path.resolve("handlers"), handlersDir, { recursive: true });
+      await writeFile(path.join(handlersDir, "odd_events.ts"), ODD_EVENTS_HANDLER);
+      const custom = await startGateway({}, { handlersDir });
+      try {
+        for (const transport of ["socketio", "ws"] as const) {
+          const problemsBefore = browser.problems.length;
+          const page = await openConsole(custom.url);
+          await connectPage(page, newSessionId(), transport);
+          await page.getByTestId("handler-select").selectOption("odd_events");
+          await page.getByTestId("send-button").click();
+          await page.getByTestId("ack-result").filter({ hasText: "odd_events accepted" }).waitFor();
+          const cards = page.getByTestId("event-card");
+          await cards.nth(ODD_EVENT_NAMES.length - 1).waitFor();
+          const shown = await cards.evaluateAll((els) =>
+            els.map((el) => ({
+              title: el.querySelector("summary strong")?.textContent,
+              json: el.querySelector('[data-testid="card-json"]')?.textContent ?? "",
+            })),
+          );
+          expect(shown.map((card) => card.title)).to.deep.equal(ODD_EVENT_NAMES);
+          for (const card of shown) expect(card.json, card.title ?? "").to.contain("<img src=x>");
+          expect(await page.getByTestId("conversation").locator("img").count()).to.equal(0);
+          expect(await page.evaluate(() => "polluted" in {})).to.equal(false);
+          await page.getByTestId("quick-ping").click();
+          await page.getByTestId("pong").waitFor();
+          expect(browser.problems.slice(problemsBefore), transport).to.deep.equal([]);
+          await page.close();
+        }
+      } finally {
+        await custom.close();
+        await rm(handlersDir, { recursive: true, force: true });
+      }
+    });
+
     it("is refused with a bad token, and connects with a valid one", async () => {
       const secured = await startGateway({ AUTH_JWT_SECRET: JWT_SECRET });
       try {
@@ -704,6 +740,25 @@ export default defineHandler({
     const longest = words.reduce((a, b) => (b.length > a.length ? b : a), "");
     (ctx.emit as (type: string, data: unknown) => void)("words_counted", { words: words.length, longest });
     return { words: words.length };
+  },
+});
+`;
+
+const ODD_EVENT_NAMES = ["constructor", "toString", "__proto__", "hasOwnProperty"];
+
+/** Emits events whose names are Object's own keys, each carrying markup and a __proto__ field. */
+const ODD_EVENTS_HANDLER = `import { defineHandler, Type } from "../src/handler-kit.js";
+
+export default defineHandler({
+  type: "odd_events",
+  description: "Emits events named like Object's own keys.",
+  schema: Type.Object({}),
+  handle(_payload, ctx) {
+    const emit = ctx.emit as (type: string, data: unknown) => void;
+    for (const name of ${JSON.stringify(ODD_EVENT_NAMES)}) {
+      emit(name, JSON.parse('{"note": "<img src=x>", "__proto__": {"polluted": true}}'));
+    }
+    return {};
   },
 });
 `;
