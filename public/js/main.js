@@ -2,15 +2,13 @@ import { ComposerPanel } from "./composer-panel.js";
 import { createConnection, DEFAULT_TRANSPORT, isLocalFailure, isTransport } from "./connection.js";
 import { Conversation } from "./conversation.js";
 import { enterToSend } from "./composer.js";
+import { showConnectionState } from "./connection-view.js";
 import { ui } from "./elements.js";
 import { showEvent } from "./events.js";
 import { EventLog } from "./log.js";
+import { recall, remember, STORED } from "./settings.js";
 import { refreshStatistics, renderCounters } from "./statistics.js";
 
-const STORED = {
-  session: "agent-gateway-console.session_id",
-  transport: "agent-gateway-console.transport",
-};
 const STATS_EVERY_MS = 3_000;
 
 /** The page's only mutable state. */
@@ -37,50 +35,14 @@ const conversation = new Conversation(ui.conversation, ui.newContent, {
 });
 const eventContext = { app, ui, conversation, onConnected };
 
-function recall(key) {
-  try {
-    return localStorage.getItem(key) ?? "";
-  } catch {
-    return ""; // storage may be disabled
-  }
-}
-
-function remember(key, value) {
-  try {
-    localStorage.setItem(key, value);
-  } catch {
-    /* storage may be disabled */
-  }
-}
-
 const baseUrl = () => (ui.serverUrl.value.trim() || window.location.origin).replace(/\/+$/, "");
 
 const updateStatistics = () => refreshStatistics(ui.stat, baseUrl(), app.connectionId);
 
 // ---------------------------------------------------------------- connection
 
-function setState(state, text, detail = {}) {
-  ui.state.dataset.state = state;
-  if (detail.attempt) ui.state.dataset.attempt = String(detail.attempt);
-  else delete ui.state.dataset.attempt;
-  ui.state.querySelector(".conn-state-text").textContent = text;
-  ui.stat.state.textContent = text;
-  const live = state === "connected" || state === "connecting" || state === "reconnecting";
-  ui.connect.disabled = state === "connected" || state === "connecting";
-  ui.disconnect.disabled = !live;
-  ui.transport.disabled = live;
-  document.body.dataset.connection = state;
-  if (!live || state === "reconnecting") ui.connectionDisplay.textContent = "—";
-  // Nothing may look sent that cannot be: sending waits for the connection.
-  const ready = state === "connected";
-  const reason = state === "reconnecting" ? "Reconnecting: wait to send" : "Connect to send";
-  ui.send.disabled = !ready;
-  ui.send.title = ready ? "" : reason;
-  ui.composerHint.textContent = ready ? "Enter sends · Shift+Enter adds a line" : reason;
-  for (const button of document.querySelectorAll("[data-action]")) {
-    button.disabled = !ready;
-    button.title = ready ? "" : reason;
-  }
+function setState(state, text, detail) {
+  showConnectionState(ui, state, text, detail);
   renderActivity();
 }
 
