@@ -588,7 +588,7 @@ describe("test console in a real browser", function () {
       );
     }
 
-    it("connects over /ws, streams an answer, cancels one, and remembers the choice", async () => {
+    it("connects over /ws, streams an answer, cancels one, joins a project, and remembers the choice", async () => {
       const { sessionId, observer, page } = await observedConsole("ws");
       const upgrade = plainUpgrades.find((u) => u.url.includes(`session_id=${sessionId}`));
       expect(upgrade, "a plain WebSocket upgrade on /ws in the page's session").to.not.equal(
@@ -624,6 +624,10 @@ describe("test console in a real browser", function () {
       await stoppedMessage.getByTestId("message-status").filter({ hasText: "cancelled" }).waitFor();
       expect(await shownText(page, stopped)).to.equal(event.partial_content);
       await page.getByTestId("ack-result").filter({ hasText: "cancel accepted" }).waitFor();
+
+      await page.getByTestId("quick-project").fill("plain-project");
+      await page.getByTestId("quick-join").click();
+      await page.getByTestId("joined-note").filter({ hasText: "plain-project" }).waitFor();
 
       await page.reload();
       await page.waitForSelector('[data-testid="handler-select"][data-loaded="true"]');
