@@ -1,4 +1,6 @@
 import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import type { IncomingMessage } from "node:http";
+import type { Socket as NetSocket } from "node:net";
 import path from "node:path";
 import { expect } from "chai";
 import { SignJWT } from "jose";
@@ -53,11 +55,16 @@ describe("test console in a real browser", function () {
   let browser: RunningBrowser;
   const observers: ClientSocket[] = [];
   let sessionCounter = 0;
+  const plainUpgrades: Array<{ url: string; socket: NetSocket }> = [];
 
   before(async () => {
     browser = await launchBrowser();
     // Slow enough to watch the stream (and to drop the connection in the middle of it).
     server = await startGateway({ DEMO_TOKEN_DELAY_MS: "20" });
+    // The TCP sockets of plain WebSocket upgrades, so a test can cut one as the network would.
+    server.gateway.httpServer.on("upgrade", (req: IncomingMessage, socket: NetSocket) => {
+      if (req.url?.startsWith("/ws")) plainUpgrades.push({ url: req.url, socket });
+    });
   });
 
   after(async () => {
@@ -80,11 +87,11 @@ describe("test console in a real browser", function () {
   }
 
   /** A connected console in a new session, with an observing client in the same session. */
-  async function observedConsole() {
+  async function observedConsole(transport: "socketio" | "ws" = "socketio") {
     const sessionId = newSessionId();
     const observer = await observe(sessionId);
     const page = await openConsole();
-    await connectPage(page, sessionId);
+    await connectPage(page, sessionId, transport);
     return { sessionId, observer, page };
   }
 
@@ -95,7 +102,12 @@ describe("test console in a real browser", function () {
     return page;
   }
 
-  async function connectPage(page: Page, sessionId: string): Promise<void> {
+  async function connectPage(
+    page: Page,
+    sessionId: string,
+    transport: "socketio" | "ws" = "socketio",
+  ): Promise<void> {
+    await page.getByTestId("transport-select").selectOption(transport);
     await page.getByTestId("session-id-input").fill(sessionId);
     await page.getByTestId("connect-button").click();
     await settledConnection(page, "connected");
@@ -563,6 +575,162 @@ describe("test console in a real browser", function () {
     expect(shown.partway).to.equal("Hi");
     expect(shown.final).to.equal("Hi! there");
   });
+
+  describe("over plain WebSocket", () => {
+    /** Resolves once the page's message has shown at least `seq` chunks. */
+    function shownUpTo(page: Page, messageId: string, seq: number) {
+      return page.waitForFunction(
+        ([id, least]) =>
+          Number(
+            document.querySelector(`[data-message-id="${id}"]`)?.getAttribute("data-last-seq"),
+          ) >= Number(least),
+        [messageId, seq] as const,
+      );
+    }
+
+    it("connects over /ws, streams an answer, cancels one, joins a project, and remembers the choice", async () => {
+      const { sessionId, observer, page } = await observedConsole("ws");
+      const upgrade = plainUpgrades.find((u) => u.url.includes(`session_id=${sessionId}`));
+      expect(upgrade, "a plain WebSocket upgrade on /ws in the page's session").to.not.equal(
+        undefined,
+      );
+      const connectionId = (await page.getByTestId("connection-id").textContent()) ?? "";
+      expect(server.gateway.io.of("/").sockets.has(connectionId), "a Socket.IO socket").to.equal(
+        false,
+      );
+
+      // Sent from the composer's form: the reply is an ack frame, shown as over Socket.IO.
+      const ended = waitForEvent<StreamEnd>(observer, "stream_end");
+      const started = waitForEvent<{ message_id: string }>(observer, "stream_start");
+      const content = page.getByTestId("schema-form").getByTestId("field-content");
+      await content.fill("Tell me about plain WebSocket frames");
+      await content.press("Enter");
+      const { message_id: answered } = await started;
+      await page.getByTestId("ack-result").filter({ hasText: "message accepted" }).waitFor();
+      const end = await ended;
+      const message = page.locator(`[data-testid="agent-message"][data-message-id="${answered}"]`);
+      await message.getByTestId("done-mark").waitFor();
+      expect(await shownText(page, answered)).to.equal(end.total_content);
+      expect(await message.getAttribute("data-mismatch")).to.equal(null);
+      await screenshot(page, "14-plain-ws-answer");
+
+      const cancelled = waitForEvent<Cancelled>(observer, "cancelled");
+      const stopped = await ask(page, observer, "Tell me a long story about frames and acks");
+      await shownUpTo(page, stopped, 3);
+      await page.getByTestId("cancel-button").click();
+      const event = await cancelled;
+      expect(event.message_id).to.equal(stopped);
+      const stoppedMessage = page.locator(`[data-message-id="${stopped}"]`);
+      await stoppedMessage.getByTestId("message-status").filter({ hasText: "cancelled" }).waitFor();
+      expect(await shownText(page, stopped)).to.equal(event.partial_content);
+      await page.getByTestId("ack-result").filter({ hasText: "cancel accepted" }).waitFor();
+
+      await page.getByTestId("quick-project").fill("plain-project");
+      await page.getByTestId("quick-join").click();
+      await page.getByTestId("joined-note").filter({ hasText: "plain-project" }).waitFor();
+
+      await page.reload();
+      await page.waitForSelector('[data-testid="handler-select"][data-loaded="true"]');
+      expect(await page.getByTestId("transport-select").inputValue()).to.equal("ws");
+      expect(browser.problems).to.deep.equal([]);
+    });
+
+    it("reconnects by itself after the network drops it and resumes from the last seq", async () => {
+      const { sessionId, observer, page } = await observedConsole("ws");
+      const firstConnection = await page.getByTestId("connection-id").textContent();
+      const ended = waitForEvent<StreamEnd>(observer, "stream_end");
+      const messageId = await ask(page, observer, "Explain resumption over plain WebSocket");
+      await shownUpTo(page, messageId, 3);
+      const upgrades = plainUpgrades.filter((u) => u.url.includes(`session_id=${sessionId}`));
+      expect(upgrades).to.have.length(1);
+      // No closing handshake: the browser sees an abnormal close (1006), as after a network failure.
+      upgrades[0]!.socket.destroy();
+      await page.waitForSelector('[data-testid="log-entry"][data-type="reconnect_attempt"]');
+      await page.waitForFunction((before) => {
+        const state = document.querySelector('[data-testid="connection-state"]');
+        const id = document.querySelector('[data-testid="connection-id"]')?.textContent;
+        return state?.getAttribute("data-state") === "connected" && id !== before && id !== "—";
+      }, firstConnection);
+      expect(await page.getByTestId("session-id").textContent()).to.equal(sessionId);
+      const resume = page.locator(
+        '[data-testid="log-entry"][data-type="resume"][data-direction="out"]',
+      );
+      await resume.waitFor();
+      await resume.locator("summary").click();
+      const asked = JSON.parse((await resume.getByTestId("log-json").textContent()) ?? "") as {
+        message_id: string;
+        after_seq: number;
+      };
+      expect(asked.message_id).to.equal(messageId);
+      expect(asked.after_seq).to.be.at.least(3);
+      const end = await ended;
+      const message = page.locator(`[data-testid="agent-message"][data-message-id="${messageId}"]`);
+      await message.getByTestId("done-mark").waitFor();
+      expect(await shownText(page, messageId)).to.equal(end.total_content);
+      expect(await message.getAttribute("data-mismatch")).to.equal(null);
+      await screenshot(page, "15-plain-ws-reconnected");
+    });
+
+    it("shows events named like Object's own keys, with markup, as inert cards over both transports", async () => {
+      const handlersDir = await mkdtemp(path.join(process.cwd(), ".handlers-"));
+      await cp(path.resolve("handlers"), handlersDir, { recursive: true });
+      await writeFile(path.join(handlersDir, "odd_events.ts"), ODD_EVENTS_HANDLER);
+      const custom = await startGateway({}, { handlersDir });
+      try {
+        for (const transport of ["socketio", "ws"] as const) {
+          const problemsBefore = browser.problems.length;
+          const page = await openConsole(custom.url);
+          await connectPage(page, newSessionId(), transport);
+          await page.getByTestId("handler-select").selectOption("odd_events");
+          await page.getByTestId("send-button").click();
+          await page.getByTestId("ack-result").filter({ hasText: "odd_events accepted" }).waitFor();
+          const cards = page.getByTestId("event-card");
+          await cards.nth(ODD_EVENT_NAMES.length - 1).waitFor();
+          const shown = await cards.evaluateAll((els) =>
+            els.map((el) => ({
+              title: el.querySelector("summary strong")?.textContent,
+              json: el.querySelector('[data-testid="card-json"]')?.textContent ?? "",
+            })),
+          );
+          expect(shown.map((card) => card.title)).to.deep.equal(ODD_EVENT_NAMES);
+          for (const card of shown) expect(card.json, card.title ?? "").to.contain("<img src=x>");
+          expect(await page.getByTestId("conversation").locator("img").count()).to.equal(0);
+          expect(await page.evaluate(() => "polluted" in {})).to.equal(false);
+          await page.getByTestId("quick-ping").click();
+          await page.getByTestId("pong").waitFor();
+          expect(browser.problems.slice(problemsBefore), transport).to.deep.equal([]);
+          await page.close();
+        }
+      } finally {
+        await custom.close();
+        await rm(handlersDir, { recursive: true, force: true });
+      }
+    });
+
+    it("is refused with a bad token, and connects with a valid one", async () => {
+      const secured = await startGateway({ AUTH_JWT_SECRET: JWT_SECRET });
+      try {
+        const page = await openConsole(secured.url);
+        await page.getByTestId("transport-select").selectOption("ws");
+        await page.getByTestId("token-input").fill("not-a-jwt");
+        await page.getByTestId("connect-button").click();
+        await settledConnection(page, "refused");
+        expect(await page.getByTestId("send-button").isDisabled()).to.equal(true);
+        const token = await new SignJWT({})
+          .setProtectedHeader({ alg: "HS256" })
+          .setSubject("browser-user")
+          .setExpirationTime("5m")
+          .sign(new TextEncoder().encode(JWT_SECRET));
+        await page.getByTestId("token-input").fill(token);
+        await page.getByTestId("connect-button").click();
+        await settledConnection(page, "connected");
+        await page.getByTestId("quick-ping").click();
+        await page.getByTestId("pong").waitFor();
+      } finally {
+        await secured.close();
+      }
+    });
+  });
 });
 
 const WORD_COUNT_HANDLER = `import { defineHandler, Type } from "../src/handler-kit.js";
@@ -576,6 +744,25 @@ export default defineHandler({
     const longest = words.reduce((a, b) => (b.length > a.length ? b : a), "");
     (ctx.emit as (type: string, data: unknown) => void)("words_counted", { words: words.length, longest });
     return { words: words.length };
+  },
+});
+`;
+
+const ODD_EVENT_NAMES = ["constructor", "toString", "__proto__", "hasOwnProperty"];
+
+/** Emits events whose names are Object's own keys, each carrying markup and a __proto__ field. */
+const ODD_EVENTS_HANDLER = `import { defineHandler, Type } from "../src/handler-kit.js";
+
+export default defineHandler({
+  type: "odd_events",
+  description: "Emits events named like Object's own keys.",
+  schema: Type.Object({}),
+  handle(_payload, ctx) {
+    const emit = ctx.emit as (type: string, data: unknown) => void;
+    for (const name of ${JSON.stringify(ODD_EVENT_NAMES)}) {
+      emit(name, JSON.parse('{"note": "<img src=x>", "__proto__": {"polluted": true}}'));
+    }
+    return {};
   },
 });
 `;
