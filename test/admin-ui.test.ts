@@ -1,7 +1,13 @@
 import { expect } from "chai";
 import { io } from "socket.io-client";
 import { launchBrowser, type RunningBrowser } from "./support/browser.js";
-import { connect, startGateway, type RunningGateway } from "./support/gateway.js";
+import {
+  connect,
+  nextEvent,
+  request,
+  startGateway,
+  type RunningGateway,
+} from "./support/gateway.js";
 
 const ADMIN_UI_USERNAME = "operator";
 const ADMIN_UI_PASSWORD = "admin-ui-password-123";
@@ -67,8 +73,53 @@ describe("Socket.IO Admin UI", function () {
       await page.waitForSelector("#app *");
       expect(foreign).to.deep.equal([]);
       expect(browser.problems).to.deep.equal([]);
-      const { socket } = await connect(server.url);
-      socket.close();
+      await page.close();
+    });
+
+    it("logs in from the browser and lists connected clients, live, with their credentials redacted", async () => {
+      const secrets = {
+        authorization: "Bearer leaked-token-7f3a",
+        cookie: "sid=leaked-cookie-9c1e",
+      };
+      const early = await connect(
+        server.url,
+        { session_id: "watched-session" },
+        { extraHeaders: secrets },
+      );
+      const page = await browser.newPage();
+      const foreign: string[] = [];
+      page.on("request", (request) => {
+        if (!request.url().startsWith(server.url)) foreign.push(request.url());
+      });
+      await page.goto(`${server.url}/admin-ui/`);
+      await page.getByLabel("Server URL").fill(server.url);
+      await page.getByLabel("Username").fill(ADMIN_UI_USERNAME);
+      await page.getByLabel("Password").fill(ADMIN_UI_PASSWORD);
+      await page.getByRole("button", { name: "Connect" }).click();
+      await page.locator("header .v-chip:visible", { hasText: /^\s*connected\s*$/ }).waitFor();
+
+      await page.getByText("Sockets", { exact: true }).click();
+      const earlyId = early.socket.id ?? "";
+      await page.getByText(earlyId, { exact: true }).waitFor();
+      // A client arriving while the UI watches appears without a reload.
+      const late = await connect(server.url);
+      await page.getByText(late.socket.id ?? "", { exact: true }).waitFor();
+
+      // A run streams to a watched client; the instrumented server keeps answering.
+      const ended = nextEvent(early.socket, "stream_end");
+      expect((await request(early.socket, "message", { content: "hello" })).ok).to.equal(true);
+      await ended;
+      expect((await request(late.socket, "ping", {})).ok).to.equal(true);
+
+      await page.getByText(earlyId, { exact: true }).click();
+      await page.getByText("session:watched-session", { exact: true }).waitFor();
+      const details = await page.locator("main").innerText();
+      expect(details).to.include("[redacted]");
+      expect(details).not.to.include("leaked-");
+      expect(foreign).to.deep.equal([]);
+      expect(browser.problems).to.deep.equal([]);
+      early.socket.close();
+      late.socket.close();
       await page.close();
     });
   });

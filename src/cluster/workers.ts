@@ -2,7 +2,7 @@ import cluster, { type Worker } from "node:cluster";
 import { createServer } from "node:http";
 import { createAdapter, setupPrimary as setupAdapterPrimary } from "@socket.io/cluster-adapter";
 import { setupMaster, setupWorker } from "@socket.io/sticky";
-import { workersMetrics } from "../metrics/cluster-metrics.js";
+import { answerPrimaryScrapes, workersMetrics } from "../metrics/cluster-metrics.js";
 import { listenForScrapes } from "../metrics/metrics-http.js";
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
@@ -106,6 +106,7 @@ export function workerGatewayOptions(config: Config): Pick<GatewayOptions, "adap
 /** Takes connections from the primary instead of listening, and tells it this worker is ready. */
 export function serveInWorker(gateway: Gateway): void {
   setupWorker(gateway.io);
+  answerPrimaryScrapes();
   gateway.serve();
   // Orphaned (the primary was killed): stop like on SIGTERM rather than linger without a port.
   process.once("disconnect", () => process.kill(process.pid, "SIGTERM"));

@@ -13,3 +13,13 @@ export function workersMetrics(): MetricsSource {
     read: async () => await aggregator.clusterMetrics(),
   };
 }
+
+/**
+ * In a worker: answers the primary's requests for the registries named by
+ * AggregatorRegistry.setRegistries (src/metrics/instruments.ts). prom-client
+ * installs that answer only when an AggregatorRegistry is constructed in the
+ * worker; without one every scrape of the sum timed out after 5 s.
+ */
+export function answerPrimaryScrapes(): void {
+  new AggregatorRegistry();
+}

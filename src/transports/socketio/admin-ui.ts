@@ -4,7 +4,7 @@ import path from "node:path";
 import { instrument } from "@socket.io/admin-ui";
 import bcrypt from "bcryptjs";
 import express, { Router } from "express";
-import type { Server } from "socket.io";
+import type { Server, Socket } from "socket.io";
 import type { Config } from "../../core/config.js";
 
 const uiDir = path.join(
@@ -13,10 +13,13 @@ const uiDir = path.join(
   "dist",
 );
 
+/** Handshake headers that carry a client's credentials; the Admin UI shows every other header. */
+const CREDENTIAL_HEADERS = ["authorization", "cookie", "proxy-authorization"];
+
 /**
  * ADMIN_UI_USERNAME/PASSWORD: the /admin namespace reports sockets, rooms and
- * events to the Socket.IO Admin UI. Read-only: the UI may watch, not
- * disconnect clients or join rooms for them.
+ * the events sent to clients to the Socket.IO Admin UI. Read-only: the UI may
+ * watch, not disconnect clients or join rooms for them.
  */
 export function instrumentAdminUi(io: Server, config: Config, nodeId: string): boolean {
   const login = config.operating.adminUi;
@@ -29,10 +32,17 @@ export function instrumentAdminUi(io: Server, config: Config, nodeId: string): b
     },
     readonly: true,
     serverId: nodeId,
-    // Always production: development mode wraps socket.data in Proxies and
-    // throws on a null inside it (an anonymous connection's `user`), which
-    // crashed the process; it would also report every event of every socket.
-    mode: "production",
+    // Development mode is the only one in which the UI lists sockets, rooms
+    // and events; production mode shows counts alone. It wraps socket.data in
+    // Proxies that throw on a null assigned into them: safe here because
+    // socket.data holds one object, `admitted`, set once and never written.
+    mode: "development",
+  });
+  // Prepended after instrument(), so it runs before the UI's listener copies the handshake.
+  io.of("/").prependListener("connection", (socket: Socket) => {
+    const headers = { ...socket.handshake.headers };
+    for (const name of CREDENTIAL_HEADERS) if (name in headers) headers[name] = "[redacted]";
+    socket.handshake.headers = headers;
   });
   return true;
 }
