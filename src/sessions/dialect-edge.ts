@@ -29,7 +29,7 @@ export function translatedConnection(conn: Connection, translator: Translator): 
 
 /** Client events in the dialect's shape → native events, and acks back through `translator.ack`. */
 export function translatedReceive(receive: Receive, translator: Translator): Receive {
-  const { ack } = translator;
+  const ack = translator.ack?.bind(translator);
   return (incoming) => {
     const { type, payload, reply, malformed } = incoming;
     if (malformed || typeof type !== "string") return receive(incoming);
