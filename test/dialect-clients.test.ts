@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { expect } from "chai";
 import WebSocket from "ws";
-import { PlainClient } from "./support/clients.js";
+import { PlainClient, type TestClient } from "./support/clients.js";
 import {
   connect,
   nextEvent,
@@ -40,7 +40,10 @@ async function plainRefusal(url: string, pathAndQuery: string) {
   try {
     await client.ready;
   } catch (error) {
-    return { status: client.status, ...(error as Error & { data: { code: string } }).data };
+    return {
+      status: client.status,
+      ...(error as Error & { data: { code: string; message: string } }).data,
+    };
   }
   client.close();
   throw new Error("the connection was accepted");
@@ -224,5 +227,130 @@ describe("the earlier systems' own clients, only the address changed", function 
     expect(report.refused).to.equal(true);
     expect(report.errors[0]).to.include({ code: "invalid_payload" });
     expect(report.responses.at(-1)).to.deep.include({ type: "error" });
+  });
+});
+
+type Frame = { type: string; payload: Record<string, unknown> };
+type TurnData = { message_id: string; agent_name: string; full_content: string; round: number };
+
+/**
+ * What the group-chat front end (useMultiAgentWebSocket, multiAgentStore)
+ * keeps: one message per streaming message_id, its content the latest
+ * full_content, completed by streaming_complete.
+ */
+function groupChatStore(client: TestClient) {
+  const messages = new Map<string, { content: string; isComplete: boolean; sender: string }>();
+  const completes: TurnData[] = [];
+  const seen: string[] = [];
+  client.onAny((type: string, message: Record<string, unknown>) => {
+    seen.push(type);
+    const data = message["data"] as TurnData & { token: string };
+    if (type === "streaming_token" && data.message_id && data.token) {
+      messages.set(data.message_id, {
+        content: data.full_content,
+        isComplete: false,
+        sender: data.agent_name,
+      });
+    }
+    if (type === "streaming_complete" && data.message_id) {
+      messages.set(data.message_id, {
+        content: data.full_content,
+        isComplete: true,
+        sender: data.agent_name,
+      });
+      completes.push(data);
+    }
+  });
+  return { messages, completes, seen };
+}
+
+/** Each speaker turn's text as the native protocol streams it: the chunks between speaker changes. */
+function nativeTurns(events: Frame[], messageId: string): Array<{ agent: string; text: string }> {
+  const turns: Array<{ agent: string; text: string }> = [];
+  for (const { type, payload } of events) {
+    if (payload["message_id"] !== messageId) continue;
+    if (type === "speaker_change") turns.push({ agent: String(payload["agent"]), text: "" });
+    if (type === "stream_chunk") turns.at(-1)!.text += String(payload["content"]);
+  }
+  return turns.map((turn) => ({ ...turn, text: turn.text.replace(/^\n\n/, "") }));
+}
+
+describe("group-chat protocol §5 WebSocket message handling, and a mixed session", function () {
+  this.timeout(30000);
+  let server: RunningGateway;
+  before(async () => {
+    server = await startGateway({ DEMO_TOKEN_DELAY_MS: "0" });
+  });
+  after(() => server.close());
+
+  it("group-chat protocol §消息流程: start_conversation → conversation_created, conversation_started, speaker_change, streaming_token…, streaming_complete, new_message (Node ws, as its browser hook)", async () => {
+    const client = await plain(server.url, "/ws?dialect=group-chat");
+    const store = groupChatStore(client);
+    const ended = nextEvent(client, "stream_end");
+    const ack = await request(client, "start_conversation", { topic: "tea", rounds: 1 });
+    expect(ack.ok).to.equal(true);
+    await ended;
+    client.close();
+    const firstOf = (type: string) => store.seen.indexOf(type);
+    expect(firstOf("conversation_created")).to.equal(0);
+    expect(firstOf("conversation_started")).to.equal(1);
+    expect(firstOf("speaker_change")).to.equal(2);
+    expect(firstOf("streaming_token")).to.be.above(2);
+    expect(firstOf("streaming_complete")).to.be.above(firstOf("streaming_token"));
+    expect(firstOf("new_message")).to.equal(firstOf("streaming_complete") + 1);
+    expect(store.completes.length).to.be.at.least(2);
+    for (const complete of store.completes) {
+      expect(store.messages.get(complete.message_id)).to.deep.include({
+        isComplete: true,
+        content: complete.full_content,
+        sender: complete.agent_name,
+      });
+    }
+  });
+
+  it("mixed session: a native client, a group-chat plain WebSocket and a group-chat Socket.IO client watch one discussion; each streaming_complete's full_content is the native turn's text, and a resume replays the same turns", async () => {
+    const sessionId = "mixed-discussion";
+    const native = await connect(server.url, { session_id: sessionId });
+    const nativeEvents: Frame[] = [];
+    native.socket.onAny((type: string, payload: Record<string, unknown>) =>
+      nativeEvents.push({ type, payload }),
+    );
+    const overPlain = await plain(server.url, `/ws?session_id=${sessionId}&dialect=group-chat`);
+    const overSocketIo = await connect(server.url, {
+      session_id: sessionId,
+      dialect: "group-chat",
+    });
+    const stores = [groupChatStore(overPlain), groupChatStore(overSocketIo.socket)];
+    const ends = [overPlain, overSocketIo.socket].map((c) => nextEvent(c, "stream_end"));
+    const nativeEnd = nextEvent(native.socket, "stream_end");
+    const ack = await request(native.socket, "start_conversation", {
+      topic: "whether tea beats coffee",
+      rounds: 2,
+      message_id: "talk-1",
+    });
+    expect(ack.ok).to.equal(true);
+    const end = await nativeEnd;
+    await Promise.all(ends);
+    const turns = nativeTurns(nativeEvents, "talk-1");
+    expect(turns).to.have.length.at.least(4);
+    expect(turns.map((t) => t.text).join("\n\n")).to.equal(end["total_content"]);
+    for (const store of stores) {
+      expect(store.completes.map((c) => [c.agent_name, c.full_content])).to.deep.equal(
+        turns.map((t) => [t.agent, t.text]),
+      );
+      expect(store.completes.map((c) => c.message_id)).to.deep.equal(
+        turns.map((_, i) => `talk-1:${i + 1}`),
+      );
+    }
+    // The replay of a resume goes through the same translation.
+    const late = await plain(server.url, `/ws?session_id=${sessionId}&dialect=group-chat`);
+    const replayed = groupChatStore(late);
+    const replayEnd = nextEvent(late, "stream_end");
+    expect(await request(late, "resume", { message_id: "talk-1", after_seq: 0 })).to.include({
+      ok: true,
+    });
+    await replayEnd;
+    expect(replayed.completes).to.deep.equal(stores[0]!.completes);
+    for (const client of [native.socket, overPlain, overSocketIo.socket, late]) client.close();
   });
 });
