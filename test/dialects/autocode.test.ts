@@ -120,7 +120,7 @@ describe("dialect autocode (the AutoCode project-room protocol, its message form
     socket.close();
   });
 
-  it("lets projectGuid win over a project_id smuggled in data, and keeps __proto__ as plain data", async () => {
+  it("lets projectGuid win over a project_id smuggled in data, and keeps __proto__ as plain data (refused by the closed schema)", async () => {
     const { socket } = await connect(server.url);
     const translator = autocode.createTranslator({ sessionId: "s" });
     const hostile = JSON.parse(
@@ -129,7 +129,15 @@ describe("dialect autocode (the AutoCode project-room protocol, its message form
     const native = translator.inbound("join_project", hostile);
     expect(Object.getPrototypeOf(native.payload)).to.equal(Object.prototype);
     expect(({} as Record<string, unknown>)["polluted"]).to.equal(undefined);
-    const ack = await send(socket, translator, hostile);
+    // Handler schemas are closed: the smuggled key is refused by name, never merged into anything.
+    const refused = await send(socket, translator, hostile);
+    expect(!refused.ok && refused.error.code).to.equal("invalid_payload");
+    expect(JSON.stringify(refused)).to.include("__proto__");
+    const ack = await send(socket, translator, {
+      type: "join_project",
+      projectGuid: "proj-5",
+      data: { project_id: "someone-else" },
+    });
     expect(ack).to.deep.equal({ ok: true, data: { project_id: "proj-5", members: 1 } });
     socket.close();
   });
