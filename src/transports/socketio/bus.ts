@@ -162,13 +162,18 @@ export class SocketIoBus implements Bus {
     const wire = (
       typeof event === "object" && event !== null ? { type, ...event } : { type }
     ) as WireEvent;
-    const natives: string[] = [];
-    for (const id of ids) {
-      const translate = this.translated.get(id);
-      if (translate) translate(wire);
-      else natives.push(id);
+    // Without dialect connections on this node, the native members are all there is to serve.
+    let natives: Set<string> | string[] = ids;
+    if (this.translated.size > 0) {
+      natives = [];
+      for (const id of ids) {
+        const translate = this.translated.get(id);
+        if (translate) translate(wire);
+        else natives.push(id);
+      }
     }
     // Encoded once for every native plain WebSocket member.
-    if (natives.length > 0 && this.deliverOthers) this.deliverOthers(natives, JSON.stringify(wire));
+    const count = Array.isArray(natives) ? natives.length : natives.size;
+    if (count > 0 && this.deliverOthers) this.deliverOthers(natives, JSON.stringify(wire));
   }
 }
