@@ -34,18 +34,17 @@ const SEGMENT = "([^/]+)";
 
 /** The route for a request URL, or null when no served path matches. */
 export function routeOf(url: string, served: ReadonlySet<PlainPathPattern>): PlainRoute | null {
-  const { searchParams } = new URL(url, "http://gateway");
-  const matched = matchRoute(url, served);
+  const parsed = new URL(url, "http://gateway");
+  const matched = matchRoute(parsed, served);
   if (!matched) return null;
-  const dialect = searchParams.get("dialect") ?? PATH_DIALECTS.get(matched.pattern);
+  const dialect = parsed.searchParams.get("dialect") ?? PATH_DIALECTS.get(matched.pattern);
   return { ...matched.route, ...(dialect === undefined ? {} : { dialect }) };
 }
 
 function matchRoute(
-  url: string,
+  { pathname, searchParams }: URL,
   served: ReadonlySet<PlainPathPattern>,
 ): { pattern: PlainPathPattern; route: PlainRoute } | null {
-  const { pathname, searchParams } = new URL(url, "http://gateway");
   const query = (name: string) => searchParams.get(name) ?? undefined;
   const token = query("token");
   const withToken = token === undefined ? {} : { token };
