@@ -5,9 +5,14 @@
  * Socket.IO bytes are the text packets `42["event",{...}]`; plain-WebSocket
  * bytes are the JSON frames.
  *
+ * A last table checks the translation on the real wire: one session, a plain
+ * WebSocket client per dialect selected with `?dialect=`, every byte each
+ * receives for one run counted.
+ *
  *   node --import tsx bench/dialect-bytes.ts [--tokens 1000,4000] [--participants 6] [--rounds 10]
  */
 import { parseArgs } from "node:util";
+import WebSocket from "ws";
 import { DIALECTS } from "../src/dialects/index.js";
 import { startGateway } from "../test/support/gateway.js";
 import { recordRun, type NativeEvent } from "../test/dialects/recorded-runs.js";
@@ -87,9 +92,71 @@ function measure({ name, sessionId, events }: Recording) {
   }
 }
 
+/** A plain WebSocket client of `dialect` in the session, counting the bytes of the run's frames. */
+async function wireClient(url: string, sessionId: string, dialect: string) {
+  const ws = new WebSocket(
+    `${url.replace(/^http/, "ws")}/ws?session_id=${sessionId}&dialect=${dialect}`,
+  );
+  let counting = false;
+  let bytes = 0;
+  let frames = 0;
+  let markEnd: () => void = () => undefined;
+  const ended = new Promise<void>((resolve) => (markEnd = resolve));
+  const connected = new Promise<void>((resolve, reject) => {
+    ws.once("error", reject);
+    ws.once("message", () => resolve());
+  });
+  ws.on("message", (data: Buffer) => {
+    if (!counting) return;
+    bytes += data.byteLength;
+    frames += 1;
+    if ((JSON.parse(data.toString()) as { type: string }).type === "stream_end") markEnd();
+  });
+  await connected;
+  return {
+    dialect,
+    ws,
+    ended,
+    start: () => (counting = true),
+    result: () => ({ bytes, frames }),
+  };
+}
+
+async function measureOnTheWire(tokens: number) {
+  const server = await startGateway(
+    { WS_RATE_LIMIT_PER_SEC: "10000" },
+    { agentModel: { model: new BenchChatModel(64), vendor: "demo" } },
+  );
+  try {
+    const sessionId = `wire-${tokens}`;
+    const ids = [...DIALECTS.values()]
+      .filter((d) => d.transports.includes("websocket") && d.id !== "learning-coach")
+      .map((d) => d.id);
+    const clients = await Promise.all(ids.map((id) => wireClient(server.url, sessionId, id)));
+    for (const client of clients) client.start();
+    clients[0]!.ws.send(JSON.stringify({ type: "message", content: benchPrompt(tokens) }));
+    await Promise.all(clients.map((c) => c.ended));
+    console.log(`\non the wire, chat of ${tokens} tokens, one session, plain WebSocket:`);
+    console.log("| dialect | frames | bytes / 1,000 tokens | × native |");
+    console.log("| --- | ---: | ---: | ---: |");
+    const native = clients[0]!.result().bytes;
+    for (const client of clients) {
+      const { bytes, frames } = client.result();
+      const per1000 = Math.round((bytes * 1000) / tokens).toLocaleString("en");
+      console.log(
+        `| ${client.dialect} | ${frames} | ${per1000} | ${(bytes / native).toFixed(2)} |`,
+      );
+      client.ws.close();
+    }
+  } finally {
+    await server.close();
+  }
+}
+
 const tokenCounts = values.tokens.split(",").map(Number);
 const recordings = [
   ...(await recordLongChats(tokenCounts)),
   await recordDiscussion(Number(values.participants), Number(values.rounds)),
 ];
 recordings.forEach(measure);
+for (const tokens of tokenCounts) await measureOnTheWire(tokens);

@@ -12,7 +12,8 @@ import {
   type RunningGateway,
 } from "./support/gateway.js";
 import { startRedisServer, type PrivateRedis } from "./support/redis-server.js";
-import { connectAs, type TestClient } from "./support/clients.js";
+import WebSocket from "ws";
+import { connectAs, PlainClient, type TestClient } from "./support/clients.js";
 import { collectStream } from "./support/streams.js";
 
 const API_KEY = "cluster-test-api-key-0123456789";
@@ -116,6 +117,59 @@ describe("cluster of two gateways over Redis", () => {
     expect(await within(pushed, 5000, "project_message at A")).to.deep.include({
       project_id: "p-plain",
       data: { text: "from B" },
+    });
+  });
+
+  it("translates for dialect clients across nodes: a discussion started on A, group-chat clients of both transports on B, AutoCode pushes", async () => {
+    const session_id = "dialects-across";
+    const native = await open(a, { session_id });
+    const plainOnB = await connectAs(
+      "ws",
+      b.url,
+      {},
+      { path: `/ws?session_id=${session_id}&dialect=group-chat` },
+    );
+    const sioOnB = await open(b, { session_id, dialect: "group-chat" });
+    sockets.push(plainOnB.socket);
+    const completes = [plainOnB.socket, sioOnB.socket].map((client) => {
+      const texts: unknown[] = [];
+      client.onAny((type: string, frame: Record<string, unknown>) => {
+        if (type === "streaming_complete")
+          texts.push((frame["data"] as { full_content: string }).full_content);
+      });
+      return texts;
+    });
+    const ends = [plainOnB.socket, sioOnB.socket, native.socket].map((c) =>
+      nextEvent(c, "stream_end"),
+    );
+    await request(native.socket, "start_conversation", {
+      topic: "owls",
+      rounds: 1,
+      message_id: "across",
+    });
+    const [, , end = {}] = await within(
+      Promise.all(ends),
+      10_000,
+      "the discussion's end on both nodes",
+    );
+    expect(completes[0]!.length).to.be.at.least(2);
+    expect(completes[0]).to.deep.equal(completes[1]);
+    expect(completes[0]!.join("\n\n")).to.equal(end["total_content"]);
+
+    const autocode = new PlainClient(
+      new WebSocket(
+        `${b.url.replace(/^http/, "ws")}/ws/projects/p-envelope/status?dialect=autocode`,
+      ),
+    );
+    sockets.push(autocode);
+    const joined = nextEvent(autocode, "joined_project");
+    await autocode.ready;
+    await joined;
+    const pushed = nextEvent(autocode, "project_message");
+    expect((await postProjectEvent(a.url, "p-envelope", { text: "from A" })).status).to.equal(202);
+    expect(await within(pushed, 5000, "project_message at B")).to.deep.include({
+      projectGuid: "p-envelope",
+      data: { text: "from A" },
     });
   });
 

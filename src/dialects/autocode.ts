@@ -19,7 +19,8 @@ function inbound(type: string, payload: unknown): { type: string; payload: unkno
   const { projectGuid, data } = payload;
   const fields = DATA_IS_A_FIELD.has(type) ? { data } : isRecord(data) ? without(data, []) : {};
   const native = { ...without(payload, ENVELOPE), ...fields };
-  if (projectGuid !== undefined) native["project_id"] = projectGuid;
+  // Its client sends the envelope whole even where no project applies (`ping`): null names none.
+  if (projectGuid !== undefined && projectGuid !== null) native["project_id"] = projectGuid;
   return { type, payload: native };
 }
 

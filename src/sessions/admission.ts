@@ -1,6 +1,7 @@
 import type { AuthUser, JwtAuthenticator } from "../auth/authenticate.js";
 import { principalOf } from "../auth/principal.js";
 import type { Config } from "../core/config.js";
+import { dialectFor, type Dialect, type DialectTransport } from "../dialects/index.js";
 import { GatewayError, toGatewayError, toWireError, type WireError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { GatewayState, RefusalReason } from "../state/types.js";
@@ -14,6 +15,8 @@ export interface Handshake {
   transport: TransportName;
   token?: unknown;
   sessionId?: unknown;
+  /** The compatibility dialect asked for (src/dialects/); none is native. */
+  dialect?: unknown;
   /** The TCP peer's address. */
   address: string;
 }
@@ -33,6 +36,8 @@ export interface Admitted {
   user: AuthUser | null;
   /** Who the connection's budgets are charged to (src/auth/principal.ts). */
   principal: string;
+  /** The protocol its client speaks; the native one unless it asked for another. */
+  dialect: Dialect;
   /** Milliseconds since the epoch. */
   connectedAt: number;
   /** The message id of the session's run in flight anywhere in the cluster at admission, if any. */
@@ -71,6 +76,7 @@ export function createAdmission(deps: AdmissionDeps): Admit {
     const slot = guardSlot(lifecycle, () => deps.state.connections.release(connectionId));
     try {
       if (!deps.isAccepting()) throw new GatewayError("shutting_down");
+      const dialect = dialectOver(handshake.dialect, handshake.transport);
       const user = deps.authenticator ? await deps.authenticator.verify(handshake.token) : null;
       // With JWT a session is guarded by its owner; without, its id is the only key.
       const sessionId = readSessionId(
@@ -111,6 +117,7 @@ export function createAdmission(deps: AdmissionDeps): Admit {
         sessionId,
         user,
         principal: principalOf(user, handshake.address),
+        dialect,
         connectedAt,
         releaseSlot: slot.release,
         ...(run ? { currentRun: run.messageId } : {}),
@@ -121,6 +128,22 @@ export function createAdmission(deps: AdmissionDeps): Admit {
       throw error;
     }
   };
+}
+
+const DIALECT_TRANSPORT: Record<TransportName, DialectTransport> = {
+  socketio: "socket.io",
+  ws: "websocket",
+};
+
+/** A dialect its clients cannot use over this transport is refused like an unknown one. */
+function dialectOver(requested: unknown, transport: TransportName): Dialect {
+  const dialect = dialectFor(requested);
+  if (!dialect.transports.includes(DIALECT_TRANSPORT[transport]))
+    throw new GatewayError(
+      "unknown_dialect",
+      `The ${dialect.id} dialect is not served over ${DIALECT_TRANSPORT[transport]}; it uses ${dialect.transports.join(" or ")}`,
+    );
+  return dialect;
 }
 
 interface SlotGuard {

@@ -47,6 +47,12 @@ export interface Bus {
   askPeers(name: string, request: unknown, timeoutMs: number): Promise<unknown[]>;
   /** Answers what other nodes ask under `name`. */
   answerPeers(name: string, answer: (request: unknown) => unknown): void;
+  /**
+   * From now on, broadcasts reach this connection as the native event passed
+   * to `deliver` rather than as the frame shared by native members; returns
+   * the undo.
+   */
+  translateFor(connectionId: string, deliver: (event: WireEvent) => void): () => void;
 }
 
 /**
@@ -78,5 +84,10 @@ export class Fanout {
 
   answerPeers(name: string, answer: (request: unknown) => unknown): void {
     this.bus.answerPeers(name, answer);
+  }
+
+  /** A dialect connection's broadcasts, each translated for it alone (src/sessions/dialect-edge.ts). */
+  translateFor(connectionId: string, deliver: (event: WireEvent) => void): () => void {
+    return this.bus.translateFor(connectionId, deliver);
   }
 }

@@ -1,6 +1,8 @@
+import { passThrough } from "../dialects/dialect.js";
 import type { HandlerContext } from "../registry/handler-context.js";
 import type { Admit, Admitted } from "./admission.js";
 import { openSession, type Connection, type SessionDeps } from "./connection.js";
+import { translatedConnection, translatedReceive } from "./dialect-edge.js";
 import { createDispatcher, type DispatcherDeps, type Receive } from "./dispatch.js";
 
 /** All a transport needs from the core: admission, then one call per admitted connection. */
@@ -25,8 +27,17 @@ export function createSessionCore(admit: Admit, deps: SessionDeps & DispatcherDe
     open(conn, admitted) {
       live.set(conn.id, { transport: conn.transport, sessionId: admitted.sessionId });
       conn.onClose(() => live.delete(conn.id));
-      const ctx = openSession(conn, admitted, deps);
-      return { ctx, receive: createDispatcher(conn, admitted, ctx, deps) };
+      const translator = admitted.dialect.createTranslator({ sessionId: admitted.sessionId });
+      if (translator === passThrough) {
+        const ctx = openSession(conn, admitted, deps);
+        return { ctx, receive: createDispatcher(conn, admitted, ctx, deps) };
+      }
+      const edge = translatedConnection(conn, translator);
+      // Before openSession joins any group: no broadcast may reach it untranslated.
+      conn.onClose(deps.fanout.translateFor(conn.id, (event) => edge.send(event.type, event)));
+      const ctx = openSession(edge, admitted, deps);
+      const receive = createDispatcher(edge, admitted, ctx, deps);
+      return { ctx, receive: translatedReceive(receive, translator) };
     },
   };
 }

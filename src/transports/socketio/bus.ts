@@ -10,6 +10,9 @@ import type { GatewayServer } from "./types.js";
  */
 export type OtherMembersDelivery = (ids: Iterable<string>, frame: string) => void;
 
+/** Hands one connection of a dialect the native event, which it translates and sends itself. */
+export type TranslatedDelivery = (event: WireEvent) => void;
+
 /** The parts of socket.io-adapter's in-memory Adapter the hook below relies on. */
 interface AdapterInternals {
   _encode(packet: { type: number; data?: unknown[] }, packetOpts: object): unknown;
@@ -30,10 +33,17 @@ const EVENT_PACKET = 2;
  * itself would miss it (docs/cluster.md). Both are wrapped on this one
  * adapter instance: after Socket.IO's own delivery, the other members of
  * `opts.rooms` minus `opts.except` get the event too.
+ *
+ * Connections of a compatibility dialect, of either transport, are skipped
+ * by that shared encoding and handed the native event to translate for
+ * themselves; native connections keep the encode-once path.
  */
 export class SocketIoBus implements Bus {
   private deliverOthers: OtherMembersDelivery | undefined;
   private readonly others = new Set<string>();
+  /** Connections of a dialect (either transport), each fed the native event to translate for itself. */
+  private readonly translated = new Map<string, TranslatedDelivery>();
+  private extended = false;
 
   constructor(
     private readonly io: GatewayServer,
@@ -70,24 +80,8 @@ export class SocketIoBus implements Bus {
    */
   acceptOtherMembers(deliver: OtherMembersDelivery): GroupMembership {
     const adapter = this.io.of("/").adapter;
-    const internals = adapter as unknown as AdapterInternals;
-    if (typeof internals._encode !== "function" || typeof internals.apply !== "function") {
-      throw new Error("socket.io-adapter changed: its broadcast can no longer be extended");
-    }
+    this.extendBroadcast();
     this.deliverOthers = deliver;
-    const encode = internals._encode.bind(adapter);
-    const apply = internals.apply.bind(adapter);
-    let pending: { type: number; data?: unknown[] } | undefined;
-    internals._encode = (packet, packetOpts) => {
-      pending = packet;
-      return encode(packet, packetOpts);
-    };
-    internals.apply = (opts, callback) => {
-      const packet = pending;
-      pending = undefined;
-      apply(opts, callback);
-      if (packet?.type === EVENT_PACKET && this.others.size > 0) this.deliver(opts, packet.data);
-    };
     const others = this.others;
     return {
       join(id, group) {
@@ -105,27 +99,81 @@ export class SocketIoBus implements Bus {
     };
   }
 
+  translateFor(connectionId: string, deliver: TranslatedDelivery): () => void {
+    this.extendBroadcast();
+    this.translated.set(connectionId, deliver);
+    return () => this.translated.delete(connectionId);
+  }
+
+  /**
+   * Wraps `_encode` and `apply` on this one adapter instance (see the class
+   * comment); once, whoever asks first, after the adapter is final.
+   */
+  private extendBroadcast(): void {
+    if (this.extended) return;
+    this.extended = true;
+    const adapter = this.io.of("/").adapter;
+    const internals = adapter as unknown as AdapterInternals;
+    if (typeof internals._encode !== "function" || typeof internals.apply !== "function") {
+      throw new Error("socket.io-adapter changed: its broadcast can no longer be extended");
+    }
+    const encode = internals._encode.bind(adapter);
+    const apply = internals.apply.bind(adapter);
+    const translated = this.translated;
+    let pending: { type: number; data?: unknown[] } | undefined;
+    internals._encode = (packet, packetOpts) => {
+      pending = packet;
+      return encode(packet, packetOpts);
+    };
+    internals.apply = (opts, callback) => {
+      const packet = pending;
+      pending = undefined;
+      const isEvent = packet?.type === EVENT_PACKET;
+      // Dialect sockets must not get the frame encoded for the native ones: they get their own below.
+      const native =
+        isEvent && translated.size > 0
+          ? (socket: unknown) => {
+              if (!translated.has((socket as { id: string }).id)) callback(socket);
+            }
+          : callback;
+      apply(opts, native);
+      if (isEvent && (this.others.size > 0 || translated.size > 0)) this.deliver(opts, packet.data);
+    };
+  }
+
   private deliver(opts: BroadcastOptions, data: unknown[] | undefined): void {
     const rooms = this.io.of("/").adapter.rooms;
+    const isMember = (id: string) => this.others.has(id) || this.translated.has(id);
     const excluded = new Set<string>();
     for (const room of opts.except ?? []) {
-      for (const id of rooms.get(room) ?? []) if (this.others.has(id)) excluded.add(id);
+      for (const id of rooms.get(room) ?? []) if (isMember(id)) excluded.add(id);
     }
     const ids = new Set<string>();
     if (opts.rooms.size === 0) {
-      for (const id of this.others) if (!excluded.has(id)) ids.add(id);
+      for (const id of [...this.others, ...this.translated.keys()])
+        if (!excluded.has(id)) ids.add(id);
     } else {
       for (const room of opts.rooms) {
-        for (const id of rooms.get(room) ?? []) {
-          if (this.others.has(id) && !excluded.has(id)) ids.add(id);
-        }
+        for (const id of rooms.get(room) ?? []) if (isMember(id) && !excluded.has(id)) ids.add(id);
       }
     }
-    if (ids.size === 0 || !this.deliverOthers) return;
+    if (ids.size === 0) return;
     const [type, event] = data ?? [];
-    const frame = JSON.stringify(
-      typeof event === "object" && event !== null ? { type, ...event } : { type },
-    );
-    this.deliverOthers(ids, frame);
+    const wire = (
+      typeof event === "object" && event !== null ? { type, ...event } : { type }
+    ) as WireEvent;
+    // Without dialect connections on this node, the native members are all there is to serve.
+    let natives: Set<string> | string[] = ids;
+    if (this.translated.size > 0) {
+      natives = [];
+      for (const id of ids) {
+        const translate = this.translated.get(id);
+        if (translate) translate(wire);
+        else natives.push(id);
+      }
+    }
+    // Encoded once for every native plain WebSocket member.
+    const count = Array.isArray(natives) ? natives.length : natives.size;
+    if (count > 0 && this.deliverOthers) this.deliverOthers(natives, JSON.stringify(wire));
   }
 }

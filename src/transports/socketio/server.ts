@@ -63,6 +63,8 @@ export function serveSocketIo(io: GatewayServer, config: Config, core: SessionCo
           transport: "socketio",
           token: auth["token"] ?? bearerToken(socket),
           sessionId: auth["session_id"],
+          // The query too, so a client whose code cannot change picks it with its address alone.
+          dialect: auth["dialect"] ?? socket.handshake.query["dialect"],
           address: socket.handshake.address,
         },
         lifecycle,

@@ -1,4 +1,5 @@
 import type { PlainPathPattern } from "../../core/config.js";
+import { DIALECTS } from "../../dialects/index.js";
 
 /**
  * The plain WebSocket paths, as the earlier systems' clients use them. Which
@@ -20,13 +21,30 @@ export interface PlainRoute {
   sessionId?: string;
   projectId?: string;
   token?: string;
+  /** `?dialect=`, else the dialect whose protocol fixes the path, else none (native). */
+  dialect?: string;
 }
+
+/** The dialect each fixed path selects when the client names none. */
+const PATH_DIALECTS = new Map<string, string>(
+  [...DIALECTS.values()].flatMap((dialect) => dialect.paths.map((path) => [path, dialect.id])),
+);
 
 const SEGMENT = "([^/]+)";
 
 /** The route for a request URL, or null when no served path matches. */
 export function routeOf(url: string, served: ReadonlySet<PlainPathPattern>): PlainRoute | null {
-  const { pathname, searchParams } = new URL(url, "http://gateway");
+  const parsed = new URL(url, "http://gateway");
+  const matched = matchRoute(parsed, served);
+  if (!matched) return null;
+  const dialect = parsed.searchParams.get("dialect") ?? PATH_DIALECTS.get(matched.pattern);
+  return { ...matched.route, ...(dialect === undefined ? {} : { dialect }) };
+}
+
+function matchRoute(
+  { pathname, searchParams }: URL,
+  served: ReadonlySet<PlainPathPattern>,
+): { pattern: PlainPathPattern; route: PlainRoute } | null {
   const query = (name: string) => searchParams.get(name) ?? undefined;
   const token = query("token");
   const withToken = token === undefined ? {} : { token };
@@ -34,16 +52,23 @@ export function routeOf(url: string, served: ReadonlySet<PlainPathPattern>): Pla
     const sessionId = query("session_id");
     return { ...withToken, ...(sessionId === undefined ? {} : { sessionId }) };
   };
-  if (served.has(PLAIN_PATHS.newSession) && pathname === PLAIN_PATHS.newSession) return withToken;
-  if (served.has(PLAIN_PATHS.any) && pathname === PLAIN_PATHS.any) return fromQuery();
+  if (served.has(PLAIN_PATHS.newSession) && pathname === PLAIN_PATHS.newSession)
+    return { pattern: PLAIN_PATHS.newSession, route: withToken };
+  if (served.has(PLAIN_PATHS.any) && pathname === PLAIN_PATHS.any)
+    return { pattern: PLAIN_PATHS.any, route: fromQuery() };
   const session = served.has(PLAIN_PATHS.session)
     ? new RegExp(`^/ws/agents/${SEGMENT}$`).exec(pathname)
     : null;
-  if (session?.[1] !== undefined) return { ...withToken, sessionId: decode(session[1]) };
+  if (session?.[1] !== undefined)
+    return { pattern: PLAIN_PATHS.session, route: { ...withToken, sessionId: decode(session[1]) } };
   const project = served.has(PLAIN_PATHS.project)
     ? new RegExp(`^/ws/projects/${SEGMENT}/status$`).exec(pathname)
     : null;
-  if (project?.[1] !== undefined) return { ...fromQuery(), projectId: decode(project[1]) };
+  if (project?.[1] !== undefined)
+    return {
+      pattern: PLAIN_PATHS.project,
+      route: { ...fromQuery(), projectId: decode(project[1]) },
+    };
   return null;
 }
 

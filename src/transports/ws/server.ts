@@ -18,6 +18,7 @@ import { routeOf, type PlainRoute } from "./routes.js";
 /** The HTTP status of a refused upgrade, by error code. */
 const STATUS: Partial<Record<ErrorCode, number>> = {
   invalid_session_id: 400,
+  unknown_dialect: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
@@ -112,6 +113,7 @@ export function servePlainWebSocket(
           transport: "ws",
           token: bearerToken(req) ?? route.token,
           sessionId: route.sessionId,
+          dialect: route.dialect,
           address: req.socket.remoteAddress ?? "",
         },
         { gone: () => socket.destroyed, onGone: (callback) => socket.once("close", callback) },
