@@ -1,6 +1,6 @@
 import { HumanMessage } from "@langchain/core/messages";
 import type { StreamEvent as GraphEvent } from "@langchain/core/tracers/log_stream";
-import { discussionStepLimit } from "../agents/index.js";
+import { discussionStepLimit, textOf } from "../agents/index.js";
 import { GatewayError } from "../core/errors.js";
 import type { Emit } from "../core/protocol.js";
 import type { AgentRuntime } from "./agent-runtime.js";
@@ -225,14 +225,6 @@ export class AgentRun {
     // Turns are separated in total_content too, which stays the exact concatenation of the chunks.
     if (turn > 0) this.chunk("\n\n", node);
   }
-}
-
-function textOf(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return "";
-  return (content as unknown[])
-    .map((part) => (typeof part === "object" && part && "text" in part ? String(part.text) : ""))
-    .join("");
 }
 
 /** Tool outputs arrive as ToolMessages with string content; numbers and JSON are restored. */
