@@ -5,11 +5,13 @@
  * memory from /proc at the right moments.
  */
 import { randomUUID } from "node:crypto";
-import { io as connectClient, type Socket } from "socket.io-client";
+import { io as connectClient } from "socket.io-client";
+import { connectAs, type TestClient, type Transport } from "../test/support/clients.js";
 import { BENCH_TOKEN, benchPrompt } from "./bench-model.js";
 import { percentile, sleep } from "./stats.js";
 
-export type ClientTask =
+/** `transport: "ws"` drives the gateway's plain WebSocket endpoint (/ws) instead of Socket.IO. */
+export type ClientTask = { transport?: Transport } & (
   | { scenario: "idle"; urls: string[]; connections: number }
   | { scenario: "ping"; urls: string[]; connections: number; rounds: number }
   | { scenario: "fanout"; urls: string[]; clients: number; tokens: number }
@@ -22,7 +24,8 @@ export type ClientTask =
       connections: number;
       events: number;
       apiKey: string;
-    };
+    }
+);
 
 export type ClientReport = Record<string, number>;
 
@@ -38,14 +41,17 @@ function checkpoint(name: string, figures: ClientReport = {}): Promise<void> {
   });
 }
 
-function open(url: string, sessionId?: string): Promise<Socket> {
+async function open(url: string, sessionId?: string): Promise<TestClient> {
+  if (task.transport === "ws")
+    return (await connectAs("ws", url, sessionId === undefined ? {} : { session_id: sessionId }))
+      .socket;
   const socket = connectClient(url, {
     transports: ["websocket"],
     forceNew: true,
     reconnection: false,
     auth: sessionId === undefined ? {} : { session_id: sessionId },
   });
-  return new Promise((resolve, reject) => {
+  return new Promise<TestClient>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no "connected" from ${url}`)), 60_000);
     socket.once("connected", () => {
       clearTimeout(timer);
@@ -63,8 +69,8 @@ async function openMany(
   urls: string[],
   n: number,
   sessionOf: (i: number) => string | undefined = () => undefined,
-): Promise<Socket[]> {
-  const sockets: Socket[] = new Array<Socket>(n);
+): Promise<TestClient[]> {
+  const sockets: TestClient[] = new Array<TestClient>(n);
   let next = 0;
   const worker = async () => {
     while (next < n) {
@@ -76,7 +82,7 @@ async function openMany(
   return sockets;
 }
 
-function closeAll(sockets: Socket[]): void {
+function closeAll(sockets: TestClient[]): void {
   for (const socket of sockets) socket.close();
 }
 
@@ -91,7 +97,7 @@ interface StreamRecord {
 }
 
 /** Follows one message's stream on one socket until stream_end. */
-function follow(socket: Socket, messageId: string, keepGaps: boolean): Promise<StreamRecord> {
+function follow(socket: TestClient, messageId: string, keepGaps: boolean): Promise<StreamRecord> {
   const record: StreamRecord = {
     tokens: 0,
     chunkEvents: 0,
@@ -131,7 +137,7 @@ function follow(socket: Socket, messageId: string, keepGaps: boolean): Promise<S
   });
 }
 
-async function send(socket: Socket, tokens: number, messageId: string): Promise<void> {
+async function send(socket: TestClient, tokens: number, messageId: string): Promise<void> {
   const ack = (await socket.emitWithAck("message", {
     content: benchPrompt(tokens),
     message_id: messageId,
@@ -151,7 +157,7 @@ async function idle(t: Extract<ClientTask, { scenario: "idle" }>): Promise<Clien
 
 async function ping(t: Extract<ClientTask, { scenario: "ping" }>): Promise<ClientReport> {
   const sockets = await openMany(t.urls, t.connections);
-  const roundTrip = (socket: Socket) => {
+  const roundTrip = (socket: TestClient) => {
     const started = performance.now();
     return socket.emitWithAck("ping", {}).then(() => performance.now() - started);
   };
@@ -188,7 +194,7 @@ async function fanout(t: Extract<ClientTask, { scenario: "fanout" }>): Promise<C
   const streams = sockets.map((s) => follow(s, messageId, false));
   await checkpoint("measure");
   const started = performance.now();
-  await send(sockets[0] as Socket, t.tokens, messageId);
+  await send(sockets[0] as TestClient, t.tokens, messageId);
   const records = await Promise.all(streams);
   const seconds = (Math.max(...records.map((r) => r.endAt)) - started) / 1000;
   await checkpoint("measured");
@@ -299,7 +305,7 @@ async function broadcast(t: Extract<ClientTask, { scenario: "broadcast" }>): Pro
     if (response.status !== 202) throw new Error(`event refused: ${response.status}`);
     await all;
     if (e >= 0) missing += sockets.length - received;
-    for (const s of sockets) s.removeAllListeners("project_message");
+    for (const s of sockets) s.off("project_message");
     await sleep(300);
   }
   closeAll(sockets);

@@ -79,7 +79,8 @@ const nodeFlags = (name: string): string[] =>
     ? ["--cpu-prof", "--cpu-prof-dir", path.join(repoRoot, "bench-results", "profiles", name)]
     : [];
 
-type Side = "gateway" | "baseline";
+/** "plain": the gateway again, driven by plain WebSocket clients on /ws instead of Socket.IO. */
+type Side = "gateway" | "baseline" | "plain";
 type Figures = Record<string, number>;
 
 interface Row {
@@ -99,6 +100,8 @@ interface Scenario {
   rows: Row[];
   /** Measures one side once; undefined means the scenario cannot run here. */
   measure(side: Side): Promise<Figures>;
+  /** Also measured over the gateway's plain WebSocket endpoint, in a column of its own. */
+  plain?: true;
   available?(): string | undefined;
 }
 
@@ -129,7 +132,8 @@ function startFlood(url: string, perSec: number): Promise<ChildProcess> {
   });
 }
 
-const serverFile = (side: Side) => (side === "gateway" ? "gateway-server.ts" : "raw-server.ts");
+const serverFile = (side: Side) => (side === "baseline" ? "raw-server.ts" : "gateway-server.ts");
+const transportOf = (side: Side) => ({ transport: side === "plain" ? "ws" : "socketio" }) as const;
 
 /** Runs a client task and returns its figures plus the server's CPU between "measure" and "measured". */
 async function measured(
@@ -155,6 +159,7 @@ const scenarios: Scenario[] = [
     id: "idle",
     title: `idle connections (${num("connections")})`,
     baselineName: "raw",
+    plain: true,
     rows: [
       {
         figure: "server RSS per connection",
@@ -186,7 +191,7 @@ const scenarios: Scenario[] = [
           return [rssBytes(server.pid), memory.heapUsed] as const;
         };
         const figures = await runClient(
-          { scenario: "idle", urls: [server.url], connections: n },
+          { scenario: "idle", urls: [server.url], connections: n, ...transportOf(side) },
           async (name) => {
             if (name === "before-connect") [rss0, heap0] = await settled();
             if (name === "connected") {
@@ -208,6 +213,7 @@ const scenarios: Scenario[] = [
     id: "ping",
     title: `ping under load (${num("ping-clients")} clients)`,
     baselineName: "raw",
+    plain: true,
     rows: [
       { figure: "ping p50", key: "p50_ms", unit: "ms", better: "lower" },
       { figure: "ping p99", key: "p99_ms", unit: "ms", better: "lower", target: { ratio: 1.2 } },
@@ -219,7 +225,7 @@ const scenarios: Scenario[] = [
       return withServer(serverFile(side), gatewayEnv, n + 1000, async (server) => {
         const f = await measured(
           server,
-          { scenario: "ping", urls: [server.url], connections: n, rounds },
+          { scenario: "ping", urls: [server.url], connections: n, rounds, ...transportOf(side) },
           n + 1000,
         );
         return { ...f, cpu_per_1k: f.cpu_ms / ((n * rounds) / 1000) };
@@ -278,7 +284,8 @@ const scenarios: Scenario[] = [
       { figure: "server CPU per 1,000 tokens", key: "cpu_per_1k", unit: "ms", better: "lower" },
       { figure: "stream_chunk events received", key: "chunk_events", unit: "", better: "lower" },
     ],
-    measure: (side) => fanoutOnce(serverFile(side), gatewayEnv),
+    plain: true,
+    measure: (side) => fanoutOnce(side),
   },
   {
     id: "sessions",
@@ -454,17 +461,15 @@ const scenarios: Scenario[] = [
   },
 ];
 
-async function fanoutOnce(
-  file: "gateway-server.ts" | "raw-server.ts",
-  env: Record<string, string>,
-): Promise<Figures> {
+async function fanoutOnce(side: Side): Promise<Figures> {
   const tokens = num("fanout-tokens");
-  return withServer(file, env, 1024, async (server) => {
+  return withServer(serverFile(side), gatewayEnv, 1024, async (server) => {
     const f = await measured(server, {
       scenario: "fanout",
       urls: [server.url],
       clients: num("fanout-clients"),
       tokens,
+      ...transportOf(side),
     });
     if (f["intact"] !== 1) throw new Error("fan-out: a stream arrived incomplete or out of order");
     return { ...f, cpu_per_1k: f.cpu_ms / (tokens / 1000) };
@@ -481,7 +486,9 @@ interface ScenarioResult {
       gateway: number;
       baseline: number;
       ratio: number;
-      runs: { gateway: number[]; baseline: number[] };
+      /** The gateway's figure over plain WebSocket, for scenarios that measure it. */
+      plain?: number;
+      runs: { gateway: number[]; baseline: number[]; plain?: number[] };
       meets?: boolean;
     }
   >;
@@ -505,10 +512,11 @@ async function runScenario(scenario: Scenario, runs: number): Promise<ScenarioRe
       rows: [],
     };
   }
-  const collected: Record<Side, Figures[]> = { gateway: [], baseline: [] };
+  const collected: Record<Side, Figures[]> = { gateway: [], baseline: [], plain: [] };
+  const sides: Side[] = scenario.plain ? ["gateway", "baseline", "plain"] : ["gateway", "baseline"];
   for (let run = 0; run < runs; run++) {
-    // Alternate which side goes first, so drift on a shared machine falls on both.
-    const order: Side[] = run % 2 === 0 ? ["gateway", "baseline"] : ["baseline", "gateway"];
+    // Alternate which side goes first, so drift on a shared machine falls on all of them.
+    const order = run % 2 === 0 ? sides : sides.toReversed();
     for (const side of order) {
       const started = Date.now();
       const figures = await scenario.measure(side);
@@ -529,12 +537,14 @@ async function runScenario(scenario: Scenario, runs: number): Promise<ScenarioRe
       const baseline = median(b);
       const ratio = gateway / baseline;
       const meets = verdict(row, gateway, ratio);
+      const p = collected.plain.map((f) => f[row.key] ?? Number.NaN);
       return {
         ...row,
         gateway,
         baseline,
         ratio,
-        runs: { gateway: g, baseline: b },
+        ...(scenario.plain ? { plain: median(p) } : {}),
+        runs: { gateway: g, baseline: b, ...(scenario.plain ? { plain: p } : {}) },
         ...(meets === undefined ? {} : { meets }),
       };
     }),
@@ -552,14 +562,14 @@ function show(value: number): string {
 
 function markdown(results: ScenarioResult[], runs: number): string {
   const lines = [
-    `Medians of ${runs} run(s); ratio = gateway / baseline.`,
+    `Medians of ${runs} run(s); ratio = gateway / baseline; "plain ws" is the gateway again, with plain WebSocket clients on /ws.`,
     "",
-    "| scenario | figure | gateway | baseline | ratio | target | met |",
-    "| --- | --- | ---: | ---: | ---: | --- | --- |",
+    "| scenario | figure | gateway | baseline | ratio | target | met | gateway, plain ws |",
+    "| --- | --- | ---: | ---: | ---: | --- | --- | ---: |",
   ];
   for (const result of results) {
     if (result.unavailable) {
-      lines.push(`| ${result.title} | – | – | – | – | – | ${result.unavailable} |`);
+      lines.push(`| ${result.title} | – | – | – | – | – | ${result.unavailable} | – |`);
       continue;
     }
     for (const row of result.rows) {
@@ -570,8 +580,9 @@ function markdown(results: ScenarioResult[], runs: number): string {
           ? `≤ ${row.target.max} ms`
           : `${row.better === "higher" ? "≥" : "≤"} ${row.target.ratio} × ${result.baselineName}`;
       const met = row.meets === undefined ? "" : row.meets ? "yes" : "**no**";
+      const plain = row.plain === undefined ? "" : `${show(row.plain)}${unit}`;
       lines.push(
-        `| ${result.title} | ${row.figure} | ${show(row.gateway)}${unit} | ${show(row.baseline)}${unit} (${result.baselineName}) | ${show(row.ratio)} | ${target} | ${met} |`,
+        `| ${result.title} | ${row.figure} | ${show(row.gateway)}${unit} | ${show(row.baseline)}${unit} (${result.baselineName}) | ${show(row.ratio)} | ${target} | ${met} | ${plain} |`,
       );
     }
   }

@@ -1,5 +1,4 @@
-import { defineHandler, Type } from "../src/handler-kit.js";
-import { MessageId } from "./message.js";
+import { defineHandler, MessageId, Type } from "../src/handler-kit.js";
 
 export default defineHandler({
   type: "cancel",

@@ -1,10 +1,4 @@
-import { defineHandler, Type } from "../src/handler-kit.js";
-
-export const ProjectId = Type.String({
-  minLength: 1,
-  maxLength: 128,
-  pattern: "^[A-Za-z0-9_.:-]+$",
-});
+import { defineHandler, ProjectId, Type } from "../src/handler-kit.js";
 
 export default defineHandler({
   type: "join_project",

@@ -1,5 +1,4 @@
-import { defineHandler, Type } from "../src/handler-kit.js";
-import { ProjectId } from "./join_project.js";
+import { defineHandler, ProjectId, Type } from "../src/handler-kit.js";
 
 export default defineHandler({
   type: "leave_project",

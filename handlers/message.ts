@@ -1,11 +1,4 @@
-import { defineHandler, Type } from "../src/handler-kit.js";
-
-/** Client-chosen message ids let a client correlate before the ack arrives. */
-export const MessageId = Type.String({
-  minLength: 1,
-  maxLength: 128,
-  pattern: "^[A-Za-z0-9_.:-]+$",
-});
+import { defineHandler, MessageId, Type } from "../src/handler-kit.js";
 
 export default defineHandler({
   type: "message",

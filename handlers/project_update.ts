@@ -1,5 +1,4 @@
-import { defineHandler, GatewayError, Type } from "../src/handler-kit.js";
-import { ProjectId } from "./join_project.js";
+import { defineHandler, GatewayError, ProjectId, Type } from "../src/handler-kit.js";
 
 export default defineHandler({
   type: "project_update",

@@ -1,11 +1,11 @@
-import { DEFAULT_PERSONAS } from "../src/agents/index.js";
-import { defineHandler, GatewayError, Type } from "../src/handler-kit.js";
-import { MessageId } from "./message.js";
-
-const Participant = Type.Object({
-  name: Type.String({ pattern: "^[a-z][a-z0-9_]{0,31}$", description: "Also the speaker's label" }),
-  style: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-});
+import {
+  DEFAULT_PERSONAS,
+  defineHandler,
+  GatewayError,
+  MessageId,
+  Participant,
+  Type,
+} from "../src/handler-kit.js";
 
 export default defineHandler({
   type: "start_conversation",

@@ -25,7 +25,7 @@ import { createSocketIoServer, serveSocketIo } from "./transports/socketio/serve
 import type { GatewayServer } from "./transports/socketio/types.js";
 import { servePlainWebSocket } from "./transports/ws/server.js";
 import { connectCluster } from "./cluster/redis-cluster.js";
-import { createMemoryState } from "./state/memory.js";
+import { createMemoryState } from "./state/memory/memory-state.js";
 import type { GatewayState } from "./state/types.js";
 import { ToolRegistry } from "./tools/tool-registry.js";
 import { createAgentRuntime } from "./runs/agent-runtime.js";

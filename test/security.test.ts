@@ -2,12 +2,19 @@ import { expect } from "chai";
 import { SignJWT } from "jose";
 import { io as connectClient } from "socket.io-client";
 import { connect, nextEvent, refusal, request, startGateway } from "./support/gateway.js";
+import { closeOf, connectAs, TRANSPORTS, type Transport } from "./support/clients.js";
 import { closed, connectThenVanish, framesOf, openEngine } from "./support/raw-engine.js";
 import { startRedisServer } from "./support/redis-server.js";
 import { waitFor } from "./support/wait-for.js";
 
 const SECRET = "a-test-secret-that-is-long-enough-for-hs256";
 const API_KEY = "security-test-api-key-0123456789";
+
+/** How each transport reports a connection closed for its expired token (1008: policy). */
+const EXPIRY_CLOSE: Record<Transport, string> = {
+  socketio: "io server disconnect",
+  ws: "1008 token_expired",
+};
 
 function token(claims: Record<string, unknown>, expiresIn: string | number | null = "5m") {
   const jwt = new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setIssuedAt();
@@ -144,22 +151,24 @@ describe("security", () => {
       await lenient.close();
     });
 
-    it("tells a connection its token expired, then disconnects it", async function () {
-      this.timeout(10_000);
-      const server = await startGateway({ AUTH_JWT_SECRET: SECRET });
-      const expiresAt = Math.floor(Date.now() / 1000) + 2;
-      const { socket } = await connect(server.url, {
-        token: await token({ sub: "ada" }, expiresAt),
+    for (const transport of TRANSPORTS) {
+      it(`tells a connection its token expired, then disconnects it (${transport})`, async function () {
+        this.timeout(10_000);
+        const server = await startGateway({ AUTH_JWT_SECRET: SECRET });
+        const expiresAt = Math.floor(Date.now() / 1000) + 2;
+        const { socket } = await connectAs(transport, server.url, {
+          token: await token({ sub: "ada" }, expiresAt),
+        });
+        const events: string[] = [];
+        socket.onAny((type: string) => events.push(type));
+        const notice = nextEvent<{ expired_at: number }>(socket, "token_expired");
+        const reason = closeOf(socket);
+        expect((await notice).expired_at).to.equal(expiresAt);
+        expect(await reason).to.equal(EXPIRY_CLOSE[transport]);
+        expect(events).to.deep.equal(["token_expired"]);
+        await server.close();
       });
-      const events: string[] = [];
-      socket.onAny((type: string) => events.push(type));
-      const notice = nextEvent<{ expired_at: number }>(socket, "token_expired");
-      const reason = new Promise((resolve) => socket.once("disconnect", resolve));
-      expect((await notice).expired_at).to.equal(expiresAt);
-      expect(await reason).to.equal("io server disconnect");
-      expect(events).to.deep.equal(["token_expired"]);
-      await server.close();
-    });
+    }
   });
 
   describe("origins", () => {

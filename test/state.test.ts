@@ -2,9 +2,9 @@ import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import { createClient } from "redis";
 import { createLogger } from "../src/core/logger.js";
-import { createMemoryState } from "../src/state/memory.js";
-import { createRedisState, type RedisState } from "../src/state/redis-state.js";
-import { RedisStreamStore } from "../src/state/redis-streams.js";
+import { createMemoryState } from "../src/state/memory/memory-state.js";
+import { createRedisState, type RedisState } from "../src/state/redis/redis-state.js";
+import { RedisStreamStore } from "../src/state/redis/redis-streams.js";
 import type {
   ConnectionInfo,
   ConnectionLimits,

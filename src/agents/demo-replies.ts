@@ -1,4 +1,5 @@
 import { AIMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
+import { textOf } from "./message-text.js";
 import { parsePersonaPrompt, type PersonaPrompt } from "./persona-prompt.js";
 
 /** What the demo model decided to say: plain text, or one call to a bound tool. */
@@ -32,26 +33,16 @@ const EARLIER_MESSAGE = /\b(?:previous|last|earlier|prior)\s+(?:message|question
 // What the calculator cannot end on: a dangling operator, an opening parenthesis, a dot.
 const TRAILING_OPERATOR = /[-+*/^%(.\s]/;
 
-export function textOf(message: BaseMessage): string {
-  const { content } = message;
-  if (typeof content === "string") return content;
-  return content
-    .map((part) =>
-      typeof part === "string" ? part : part.type === "text" ? String(part["text"]) : "",
-    )
-    .join("");
-}
-
 /** Chooses the demo model's answer to a conversation; deterministic, so tests can rely on it. */
 export function planReply(messages: BaseMessage[], tools: ReadonlySet<string>): DemoReply {
   const last = messages.at(-1);
   if (last && ToolMessage.isInstance(last))
     return { kind: "text", text: describeToolResults(messages) };
 
-  const persona = parsePersonaPrompt(messages.map(textOf));
+  const persona = parsePersonaPrompt(messages.map((m) => textOf(m.content)));
   if (persona) return { kind: "text", text: personaTurn(persona) };
 
-  const humans = messages.filter((m) => m.getType() === "human").map(textOf);
+  const humans = messages.filter((m) => m.getType() === "human").map((m) => textOf(m.content));
   const prompt = humans.at(-1)?.trim() ?? "";
   if (asksForHistory(prompt)) {
     const previous = humans.at(-2);
@@ -123,7 +114,7 @@ function describeToolResults(messages: BaseMessage[]): string {
   return results
     .map((result) => {
       const call = calls.get(result.tool_call_id);
-      const output = textOf(result);
+      const output = textOf(result.content);
       const failed = result.status === "error" || output.startsWith("Error");
       if (call?.name === "calculator") {
         const expression = String(call.args["expression"]);

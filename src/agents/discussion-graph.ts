@@ -6,7 +6,7 @@ import {
   StateGraph,
   type LangGraphRunnableConfig,
 } from "@langchain/langgraph";
-import { textOf } from "./demo-replies.js";
+import { textOf } from "./message-text.js";
 import { personaMessages, type Persona, type Turn } from "./persona-prompt.js";
 
 export type { Persona, Turn } from "./persona-prompt.js";
@@ -66,7 +66,7 @@ export function buildDiscussionGraph(opts: {
           },
         },
       );
-      const turn: Turn = { speaker: persona.name, round, text: textOf(reply) };
+      const turn: Turn = { speaker: persona.name, round, text: textOf(reply.content) };
       // The last speaker of a round opens the next one; after the final round
       // `round` stays at `rounds`, so the final state reads naturally.
       const next = closesRound && round < rounds ? { round: round + 1 } : {};

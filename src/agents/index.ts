@@ -6,6 +6,7 @@ export { ModelHealth } from "./model-health.js";
 export { LatestCheckpointSaver } from "./latest-checkpoint-saver.js";
 export { PruningPostgresSaver } from "./pruning-postgres-saver.js";
 export { DEFAULT_THREAD_BOUNDS, type ThreadBounds } from "./thread-bounds.js";
+export { textOf } from "./message-text.js";
 export { DemoChatModel, type DemoChatModelFields } from "./demo-chat-model.js";
 export {
   buildDiscussionGraph,

@@ -7,8 +7,8 @@ import {
 import { createClient } from "redis";
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
-import { createRedisState } from "../state/redis-state.js";
-import { RedisStreamStore } from "../state/redis-streams.js";
+import { createRedisState } from "../state/redis/redis-state.js";
+import { RedisStreamStore } from "../state/redis/redis-streams.js";
 import type { GatewayState } from "../state/types.js";
 import type { RedisCommands } from "../state/redis/lua.js";
 

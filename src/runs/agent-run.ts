@@ -1,9 +1,10 @@
 import { HumanMessage } from "@langchain/core/messages";
 import type { StreamEvent as GraphEvent } from "@langchain/core/tracers/log_stream";
-import { discussionStepLimit } from "../agents/index.js";
+import { discussionStepLimit, textOf } from "../agents/index.js";
 import { GatewayError } from "../core/errors.js";
 import type { Emit } from "../core/protocol.js";
 import type { AgentRuntime } from "./agent-runtime.js";
+import { ChunkCoalescer } from "./chunk-coalescer.js";
 import type { RunRequest } from "./run-request.js";
 
 export type RunOutcome =
@@ -28,11 +29,9 @@ export class AgentRun {
   private seq = 0;
   /** What the published chunks add up to (plus the text of a non-streaming run). */
   private content = "";
-  /** Tokens waiting for the coalescing window to close, all from `pendingAgent`. */
-  private pending = "";
-  private pendingAgent = "";
-  private flushTimer: NodeJS.Timeout | undefined;
   private readonly coalesceMs: number;
+  /** Exists while the run executes. */
+  private coalescer: ChunkCoalescer | undefined;
   private readonly threadId: string;
   /** How the run ends when it was stopped from outside; set once. */
   private stoppedAs: Exclude<RunOutcome, { status: "completed" }> | undefined;
@@ -79,20 +78,21 @@ export class AgentRun {
     if (this.stoppedAs) return;
     this.stoppedAs = outcome;
     // Tokens not yet sent are dropped, so partial_content stays what the clients received.
-    this.dropPending();
+    this.coalescer?.drop();
     this.controller.abort(
       new Error(outcome.status === "cancelled" ? outcome.reason : outcome.error.message),
     );
   }
 
   async execute(runtime: AgentRuntime, publishNow: Emit): Promise<RunOutcome> {
+    const coalescer = new ChunkCoalescer(this.coalesceMs, (content, agent) => {
+      if (!this.stopped) this.sendChunk(publishNow, content, agent);
+    });
+    this.coalescer = coalescer;
     try {
-      return await this.run(
-        runtime,
-        this.coalesceMs > 0 ? this.flushingFirst(publishNow) : publishNow,
-      );
+      return await this.run(runtime, coalescer.flushingFirst(publishNow));
     } finally {
-      this.dropPending();
+      coalescer.drop();
     }
   }
 
@@ -121,7 +121,7 @@ export class AgentRun {
         };
     }
     // The last tokens leave before the end event reads total_content.
-    this.flush(publish);
+    this.coalescer?.flush();
     if (this.stoppedAs) return this.stoppedAs;
     if (streaming) {
       const steps = this.turns?.total ?? this.steps;
@@ -139,52 +139,14 @@ export class AgentRun {
     return { status: "completed" };
   }
 
-  private chunk(publish: Emit, content: string, agent: string, streaming = true): void {
-    if (!streaming) {
-      this.content += content;
-      return;
-    }
-    if (this.coalesceMs <= 0) {
-      this.sendChunk(publish, content, agent);
-      return;
-    }
-    // A chunk speaks for one agent: a new speaker closes the window early.
-    if (this.pending.length > 0 && agent !== this.pendingAgent) this.flush(publish);
-    this.pending += content;
-    this.pendingAgent = agent;
-    this.flushTimer ??= setTimeout(() => this.flush(publish), this.coalesceMs);
+  private chunk(content: string, agent: string, streaming = true): void {
+    if (streaming) this.coalescer?.add(content, agent);
+    else this.content += content;
   }
 
   private sendChunk(publish: Emit, content: string, agent: string): void {
     this.content += content;
     publish("stream_chunk", { message_id: this.messageId, seq: ++this.seq, content, agent });
-  }
-
-  /**
-   * Coalescing happens here, before the run manager's publisher, so the
-   * history a resume replays holds the same chunks (and seqs) the live
-   * clients got. Any other event first sends the waiting tokens, to keep order.
-   */
-  private flushingFirst(publish: Emit): Emit {
-    return (type, data) => {
-      if (type !== "stream_chunk") this.flush(publish);
-      publish(type, data);
-    };
-  }
-
-  private flush(publish: Emit): void {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    if (this.pending.length === 0 || this.stopped) return;
-    const content = this.pending;
-    this.pending = "";
-    this.sendChunk(publish, content, this.pendingAgent);
-  }
-
-  private dropPending(): void {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    this.pending = "";
   }
 
   private events(runtime: AgentRuntime): AsyncIterable<GraphEvent> {
@@ -221,7 +183,7 @@ export class AgentRun {
     switch (event.event) {
       case "on_chat_model_stream": {
         const text = textOf((event.data as { chunk?: { content?: unknown } }).chunk?.content);
-        if (text.length > 0) this.chunk(publish, text, agent, streaming);
+        if (text.length > 0) this.chunk(text, agent, streaming);
         return;
       }
       case "on_tool_start": {
@@ -261,16 +223,8 @@ export class AgentRun {
       data: { stage: node, completed: turn, total: this.turns.total },
     });
     // Turns are separated in total_content too, which stays the exact concatenation of the chunks.
-    if (turn > 0) this.chunk(publish, "\n\n", node);
+    if (turn > 0) this.chunk("\n\n", node);
   }
-}
-
-function textOf(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return "";
-  return (content as unknown[])
-    .map((part) => (typeof part === "object" && part && "text" in part ? String(part.text) : ""))
-    .join("");
 }
 
 /** Tool outputs arrive as ToolMessages with string content; numbers and JSON are restored. */

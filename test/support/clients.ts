@@ -70,6 +70,20 @@ export async function refusalAs(
   throw new Error("the connection was accepted");
 }
 
+/**
+ * How the server ended a connection: Socket.IO's disconnect reason, or the
+ * plain WebSocket close code and reason ("1008 token_expired").
+ */
+export function closeOf(client: TestClient): Promise<string> {
+  if (client instanceof PlainClient)
+    return new Promise((resolve) =>
+      client.ws.once("close", (code: number, reason: Buffer) =>
+        resolve(`${code} ${reason.toString()}`),
+      ),
+    );
+  return new Promise((resolve) => client.once("disconnect", (reason: string) => resolve(reason)));
+}
+
 /** A plain WebSocket client speaking the gateway's JSON frames, shaped like socket.io-client. */
 export class PlainClient implements TestClient {
   readonly ready: Promise<Connected["connected"]>;

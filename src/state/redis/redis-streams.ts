@@ -1,8 +1,8 @@
-import { ErrorCodes } from "../core/errors.js";
-import type { Logger } from "../core/logger.js";
-import { isReplayed, streamKey, TERMINAL_TYPES } from "./stream-vocabulary.js";
-import { replyArray, replyString, type RedisCommands } from "./redis/lua.js";
-import type { StreamEvent, StreamFollower, StreamRef, StreamStore } from "./types.js";
+import { ErrorCodes } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
+import { isReplayed, streamKey, TERMINAL_TYPES } from "../stream-vocabulary.js";
+import { replyArray, replyString, type RedisCommands } from "./lua.js";
+import type { StreamEvent, StreamFollower, StreamRef, StreamStore } from "../types.js";
 
 export interface RedisStreamStoreOptions {
   /** Commands; the caller owns the client. The state's own client will do. */

@@ -1,10 +1,10 @@
-import type { Logger } from "../core/logger.js";
-import { MemoryConnectionRegistry } from "./memory.js";
-import { MemoryStreamStore } from "./memory-streams.js";
-import { LocalEntries } from "./redis/local-entries.js";
-import { replyArray, replyString, type LuaScript, type RedisCommands } from "./redis/lua.js";
-import { Presence } from "./redis/presence.js";
-import * as scripts from "./redis/scripts.js";
+import type { Logger } from "../../core/logger.js";
+import { MemoryConnectionRegistry } from "../memory/memory-state.js";
+import { MemoryStreamStore } from "../memory/memory-streams.js";
+import { LocalEntries } from "./local-entries.js";
+import { replyArray, replyString, type LuaScript, type RedisCommands } from "./lua.js";
+import { Presence } from "./presence.js";
+import * as scripts from "./scripts.js";
 import type {
   AdmitResult,
   ConnectionInfo,
@@ -18,7 +18,7 @@ import type {
   RunRegistry,
   Statistics,
   StreamStore,
-} from "./types.js";
+} from "../types.js";
 
 export interface RedisStateOptions {
   /** A connected node-redis client; the caller keeps ownership and quits it. */

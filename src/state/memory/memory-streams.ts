@@ -1,5 +1,5 @@
-import { isReplayed, streamKey, TERMINAL_TYPES } from "./stream-vocabulary.js";
-import type { StreamEvent, StreamFollower, StreamRef, StreamStore } from "./types.js";
+import { isReplayed, streamKey, TERMINAL_TYPES } from "../stream-vocabulary.js";
+import type { StreamEvent, StreamFollower, StreamRef, StreamStore } from "../types.js";
 
 interface StreamHistory {
   events: StreamEvent[];

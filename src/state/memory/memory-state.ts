@@ -10,7 +10,7 @@ import type {
   RefusalReason,
   RunRegistry,
   Statistics,
-} from "./types.js";
+} from "../types.js";
 import { MemoryStreamStore } from "./memory-streams.js";
 import { SessionOwners } from "./session-owners.js";
 

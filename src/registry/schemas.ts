@@ -1,0 +1,24 @@
+/**
+ * Schema fragments several handlers share, defined once so a message id or a
+ * project id means the same thing in every payload that carries one.
+ */
+import { Type } from "@sinclair/typebox";
+
+/** Client-chosen message ids let a client correlate before the ack arrives. */
+export const MessageId = Type.String({
+  minLength: 1,
+  maxLength: 128,
+  pattern: "^[A-Za-z0-9_.:-]+$",
+});
+
+export const ProjectId = Type.String({
+  minLength: 1,
+  maxLength: 128,
+  pattern: "^[A-Za-z0-9_.:-]+$",
+});
+
+/** A discussion participant as a client names it; the name is also a graph node's name. */
+export const Participant = Type.Object({
+  name: Type.String({ pattern: "^[a-z][a-z0-9_]{0,31}$", description: "Also the speaker's label" }),
+  style: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+});
