@@ -37,7 +37,7 @@ for (const transport of TRANSPORTS) {
       socket.close();
     });
 
-    it("accepts ping without payload or ack, as the seeds' clients send it", async () => {
+    it("accepts ping without payload or ack, as the earlier systems' clients send it", async () => {
       const { socket } = await connectAs(transport, server.url);
       const pong = nextEvent(socket, "pong");
       socket.emit("ping");

@@ -154,9 +154,9 @@ function list(words: string[]): string {
 }
 
 /** A small, stable hash: the same prompt always gets the same wording. */
-function pick<T>(seed: string, options: readonly T[]): T {
+function pick<T>(key: string, options: readonly T[]): T {
   let hash = 0;
-  for (const char of seed) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  for (const char of key) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
   return options[hash % options.length] as T;
 }
 

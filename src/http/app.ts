@@ -46,7 +46,7 @@ export function createHttpApp(
   app.get("/asyncapi.json", (_req, res) => void res.json(asyncApi));
   app.use(docsRoutes());
   if (config.operating.adminUi) app.use(adminUiRoutes());
-  // The seed documents name the console test_websocket.html; both names serve the same page.
+  // The agent-engine protocol's documents name the console test_websocket.html; both names serve the same page.
   app.get(["/test_websocket.html", "/static/test_websocket.html"], (_req, res) => {
     res.sendFile(path.join(publicDir, "index.html"));
   });
