@@ -65,8 +65,11 @@ export async function launchBrowser(): Promise<RunningBrowser> {
     });
     page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
     page.on("requestfailed", (request) => {
-      // Socket.IO's transports are aborted on purpose when a test drops the connection.
+      // Socket.IO's transports are aborted on purpose when a test drops the connection,
+      // and a reload cancels whatever the page was still fetching (ERR_ABORTED): neither
+      // is a failure of the server or the page.
       if (request.url().includes("/socket.io/?")) return;
+      if (request.failure()?.errorText === "net::ERR_ABORTED") return;
       problems.push(`request failed: ${request.url()} ${request.failure()?.errorText ?? ""}`);
     });
   };
