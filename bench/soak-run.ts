@@ -6,7 +6,7 @@
  * client still served.
  */
 import { io, type Socket } from "socket.io-client";
-import { connectRaw } from "../test/support/raw-client.js";
+import { connectRaw } from "../test/support/raw-engine.js";
 import { benchPrompt } from "./bench-model.js";
 import { startServer } from "./processes.js";
 import { rssBytes } from "./proc-stats.js";

@@ -8,7 +8,7 @@ import {
   startGateway,
   type RunningGateway,
 } from "./support/gateway.js";
-import { connectRaw } from "./support/raw-client.js";
+import { connectRaw } from "./support/raw-engine.js";
 
 /** Long enough to fill the loopback kernel buffers several times over. */
 const ANSWER_TOKENS = 60_000;

@@ -1,12 +1,18 @@
 import type { AuthUser } from "./authenticate.js";
 
+/** Who a budget (rate, runs) is charged to; `key` names it in every store. */
+export interface Principal {
+  scope: "user" | "ip";
+  key: string;
+}
+
 /**
- * Who a budget belongs to: the user behind a token, or the client's address
- * for anonymous clients (behind a proxy that is the proxy's, unless the proxy
- * is the only way in; docs/security.md).
+ * The user behind a token, or the client's address for anonymous clients:
+ * the TCP peer, so behind a reverse proxy every anonymous client shares the
+ * proxy's budget (docs/security.md). The one place this is decided.
  */
-export function principalOf(user: AuthUser | null, address: string): string {
-  return user ? `user:${user.id}` : `ip:${address}`;
+export function principalOf(user: AuthUser | null, address: string): Principal {
+  return user ? { scope: "user", key: `user:${user.id}` } : { scope: "ip", key: `ip:${address}` };
 }
 
 /**

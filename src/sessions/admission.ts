@@ -1,5 +1,5 @@
 import type { AuthUser, JwtAuthenticator } from "../auth/authenticate.js";
-import { principalOf } from "../auth/principal.js";
+import { principalOf, type Principal } from "../auth/principal.js";
 import type { Config } from "../core/config.js";
 import { dialectFor, type Dialect, type DialectTransport } from "../dialects/index.js";
 import { GatewayError, toGatewayError, toWireError, type WireError } from "../core/errors.js";
@@ -31,11 +31,10 @@ export interface Lifecycle {
 export interface Admitted {
   connectionId: string;
   transport: TransportName;
-  address: string;
   sessionId: string;
   user: AuthUser | null;
   /** Who the connection's budgets are charged to (src/auth/principal.ts). */
-  principal: string;
+  principal: Principal;
   /** The protocol its client speaks; the native one unless it asked for another. */
   dialect: Dialect;
   /** Milliseconds since the epoch. */
@@ -113,7 +112,6 @@ export function createAdmission(deps: AdmissionDeps): Admit {
       return {
         connectionId,
         transport: handshake.transport,
-        address: handshake.address,
         sessionId,
         user,
         principal: principalOf(user, handshake.address),

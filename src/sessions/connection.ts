@@ -115,7 +115,11 @@ export function openSession(
     runs: {
       vendor: deps.vendor,
       submit: (request, messageId) =>
-        deps.clusterRuns.submit({ sessionId, principal, threadId }, request, messageId),
+        deps.clusterRuns.submit(
+          { sessionId, principal: principal.key, threadId },
+          request,
+          messageId,
+        ),
       cancel: (messageId) => deps.clusterRuns.cancel(sessionId, messageId),
       resume: (messageId, afterSeq) =>
         deps.runs.resume(conn, { sessionId, messageId }, afterSeq, closed.signal),

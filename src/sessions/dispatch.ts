@@ -10,7 +10,7 @@ import type { Admitted } from "./admission.js";
 import type { Connection } from "./connection.js";
 import { metrics } from "../metrics/instruments.js";
 import { echoedType, FloodGuard, type RateScope } from "./flood-guard.js";
-import { budgetKeys, consumeShared, type SharedBudgets } from "./shared-budgets.js";
+import { consumeShared, type BudgetKeys, type SharedBudgets } from "./shared-budgets.js";
 
 type Ack = (response: AckResponse) => void;
 
@@ -71,7 +71,7 @@ export function createDispatcher(
     disconnectAfterMs: abuse.rateLimitDisconnectAfterMs,
     reportIntervalMs: RATE_REFUSAL_REPORT_MS,
   });
-  const keys = budgetKeys(ctx.sessionId, ctx.user, admitted.address);
+  const keys: BudgetKeys = { sessionId: ctx.sessionId, person: admitted.principal };
 
   return ({ type, payload, bytes, reply, malformed }) => {
     metrics.eventReceived(type, deps.handlers);

@@ -1,5 +1,5 @@
 import { RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
-import type { AuthUser } from "../auth/authenticate.js";
+import type { Principal } from "../auth/principal.js";
 import type { Config } from "../core/config.js";
 import type { RateScope } from "./flood-guard.js";
 
@@ -25,18 +25,7 @@ export function createSharedBudgets(config: Config, createLimiter: LimiterFactor
 
 export interface BudgetKeys {
   sessionId: string;
-  person: { scope: "user" | "ip"; id: string };
-}
-
-/**
- * The client IP is the TCP peer: behind a reverse proxy that is the proxy, so
- * every anonymous client behind it shares one budget.
- */
-export function budgetKeys(sessionId: string, user: AuthUser | null, address: string): BudgetKeys {
-  return {
-    sessionId,
-    person: user ? { scope: "user", id: user.id } : { scope: "ip", id: address },
-  };
+  person: Principal;
 }
 
 export interface SharedRefusal {
@@ -51,7 +40,7 @@ export async function consumeShared(
 ): Promise<SharedRefusal | null> {
   const [session, person] = await Promise.allSettled([
     budgets.session.consume(keys.sessionId),
-    budgets.person.consume(`${keys.person.scope}:${keys.person.id}`),
+    budgets.person.consume(keys.person.key),
   ]);
   return refusalOf(session, "session") ?? refusalOf(person, keys.person.scope) ?? null;
 }

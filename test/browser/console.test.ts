@@ -1,13 +1,17 @@
-import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import type { Socket as NetSocket } from "node:net";
-import path from "node:path";
 import { expect } from "chai";
 import { SignJWT } from "jose";
 import type { Page } from "playwright-core";
 import type { Socket as ClientSocket } from "socket.io-client";
 import { launchBrowser, screenshot, type RunningBrowser } from "../support/browser.js";
-import { connect, recordEvents, startGateway, type RunningGateway } from "../support/gateway.js";
+import {
+  connect,
+  recordEvents,
+  startGateway,
+  startGatewayWithHandler,
+  type RunningGateway,
+} from "../support/gateway.js";
 
 interface StreamEnd {
   message_id: string;
@@ -510,10 +514,7 @@ describe("test console in a real browser", function () {
 
   it("shows a new handler's ack data and events, from a handler file added to the folder", async () => {
     // At the project's root, so the handlers' "../src/…" imports resolve as in handlers/.
-    const handlersDir = await mkdtemp(path.join(process.cwd(), ".handlers-"));
-    await cp(path.resolve("handlers"), handlersDir, { recursive: true });
-    await writeFile(path.join(handlersDir, "word_count.ts"), WORD_COUNT_HANDLER);
-    const custom = await startGateway({}, { handlersDir });
+    const custom = await startGatewayWithHandler("word_count.ts", WORD_COUNT_HANDLER);
     try {
       const listed = (await (await fetch(`${custom.url}/api/handlers`)).json()) as {
         handlers: Array<{ type: string }>;
@@ -537,7 +538,6 @@ describe("test console in a real browser", function () {
       await screenshot(page, "13-new-handler");
     } finally {
       await custom.close();
-      await rm(handlersDir, { recursive: true, force: true });
     }
   });
 
@@ -672,10 +672,7 @@ describe("test console in a real browser", function () {
     });
 
     it("shows events named like Object's own keys, with markup, as inert cards over both transports", async () => {
-      const handlersDir = await mkdtemp(path.join(process.cwd(), ".handlers-"));
-      await cp(path.resolve("handlers"), handlersDir, { recursive: true });
-      await writeFile(path.join(handlersDir, "odd_events.ts"), ODD_EVENTS_HANDLER);
-      const custom = await startGateway({}, { handlersDir });
+      const custom = await startGatewayWithHandler("odd_events.ts", ODD_EVENTS_HANDLER);
       try {
         for (const transport of ["socketio", "ws"] as const) {
           const problemsBefore = browser.problems.length;
@@ -703,7 +700,6 @@ describe("test console in a real browser", function () {
         }
       } finally {
         await custom.close();
-        await rm(handlersDir, { recursive: true, force: true });
       }
     });
 

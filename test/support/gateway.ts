@@ -1,3 +1,5 @@
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
 import {
   io as connectClient,
   type Socket as ClientSocket,
@@ -100,3 +102,30 @@ export function recordEvents(
 /** An API key for tests that read what only the operator may see (docs/security.md). */
 export const OPERATOR_KEY = "operator-test-api-key-0123456789";
 export const asOperator = { headers: { authorization: `Bearer ${OPERATOR_KEY}` } };
+
+/**
+ * A gateway serving the shipped handlers plus one more file, as a handler
+ * author adds one. The copy sits at the project root so the handlers'
+ * "../src/…" imports resolve as in handlers/; it is removed on close.
+ */
+export async function startGatewayWithHandler(
+  fileName: string,
+  source: string,
+): Promise<RunningGateway> {
+  const handlersDir = await mkdtemp(path.join(process.cwd(), ".handlers-"));
+  try {
+    await cp(path.resolve("handlers"), handlersDir, { recursive: true });
+    await writeFile(path.join(handlersDir, fileName), source);
+    const running = await startGateway({}, { handlersDir });
+    return {
+      ...running,
+      close: async () => {
+        await running.close();
+        await rm(handlersDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await rm(handlersDir, { recursive: true, force: true });
+    throw error;
+  }
+}

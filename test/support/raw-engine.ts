@@ -1,3 +1,4 @@
+import type { Socket as NetSocket } from "node:net";
 import WebSocket from "ws";
 
 /**
@@ -54,4 +55,47 @@ export function framesOf(ws: WebSocket) {
       return new Promise((resolve) => waiting.push({ match, resolve }));
     },
   };
+}
+
+/** A Socket.IO connection spoken by hand that can stop reading while it keeps sending. */
+export interface RawClient {
+  /** The server's `connected` event. */
+  connected: { connection_id: string; session_id: string };
+  /** Sends one Socket.IO event (no ack). */
+  emit(type: string, payload: unknown): void;
+  /** Stops reading: the kernel buffers fill and the server's output backs up. */
+  stopReading(): void;
+  resumeReading(): void;
+  /** Resolves with the close code once the connection has closed and the client has read up to it. */
+  closed: Promise<number>;
+  close(): void;
+}
+
+/** Completes the namespace CONNECT (answering pings) and resolves on the server's `connected`. */
+export async function connectRaw(
+  url: string,
+  auth: Record<string, unknown> = {},
+): Promise<RawClient> {
+  const ws = await openEngine(url);
+  const socketOf = () => (ws as unknown as { _socket: NetSocket })._socket;
+  const closedWith = new Promise<number>((resolve) => ws.once("close", resolve));
+  ws.send(`40${JSON.stringify(auth)}`);
+  return new Promise((resolve, reject) => {
+    ws.once("close", () => reject(new Error("closed before connected")));
+    ws.on("message", (data: Buffer) => {
+      const text = data.toString("utf8");
+      if (text === "2") ws.send("3");
+      else if (text.startsWith('42["connected"')) {
+        const [, connected] = JSON.parse(text.slice(2)) as [string, RawClient["connected"]];
+        resolve({
+          connected,
+          emit: (type, payload) => ws.send(`42${JSON.stringify([type, payload])}`),
+          stopReading: () => socketOf().pause(),
+          resumeReading: () => socketOf().resume(),
+          closed: closedWith,
+          close: () => ws.terminate(),
+        });
+      } else if (text.startsWith("44")) reject(new Error(`refused: ${text}`));
+    });
+  });
 }
