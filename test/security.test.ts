@@ -1,3 +1,4 @@
+import { createConnection } from "node:net";
 import { expect } from "chai";
 import { SignJWT } from "jose";
 import { io as connectClient } from "socket.io-client";
@@ -207,6 +208,24 @@ describe("security", () => {
   });
 
   describe("HTTP", () => {
+    it("answers request targets no parser accepts with a 4xx, on HTTP and on the WebSocket upgrade, and keeps serving", async () => {
+      const server = await startGateway({ API_KEY });
+      const upgrade =
+        "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n" +
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+      // An upgrade to "http://[" made the plain endpoint's URL parser throw out of its handler.
+      expect(await rawRequest(server.url, "http://[", upgrade)).to.match(/^HTTP\/1\.1 404/);
+      expect(await rawRequest(server.url, "/ws/agents/%E0%A4%A", upgrade)).to.match(
+        /^HTTP\/1\.1 400/,
+      );
+      const key = `Authorization: Bearer ${API_KEY}\r\n`;
+      expect(await rawRequest(server.url, "/api/sessions/%ZZ", key)).to.match(/^HTTP\/1\.1 400/);
+      const { socket } = await connect(server.url);
+      expect((await request(socket, "ping", {})).ok).to.equal(true);
+      socket.close();
+      await server.close();
+    });
+
     it("checks the API key before reading a body, and answers a deeply nested body with 400", async () => {
       const server = await startGateway({ API_KEY });
       const url = `${server.url}/api/projects/p1/events`;
@@ -280,6 +299,26 @@ describe("security", () => {
     });
   });
 });
+
+/** Sends one raw request with `target` as written and resolves with the status line. */
+function rawRequest(url: string, target: string, headers: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(Number(port), hostname, () =>
+      socket.write(`GET ${target} HTTP/1.1\r\nHost: ${hostname}\r\n${headers}\r\n`),
+    );
+    let received = "";
+    socket.on("data", (data: Buffer) => {
+      received += data.toString("latin1");
+      if (received.includes("\r\n")) {
+        socket.destroy();
+        resolve(received.slice(0, received.indexOf("\r\n")));
+      }
+    });
+    socket.on("error", reject);
+    socket.on("close", () => reject(new Error(`no answer to ${target}`)));
+  });
+}
 
 /** A browser-style WebSocket upgrade from `origin` must get an HTTP refusal, not 101. */
 async function expectRefusedUpgrade(url: string, origin: string) {

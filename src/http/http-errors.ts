@@ -29,6 +29,10 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
         new GatewayError("invalid_payload", "The request body is not valid JSON"),
       );
     }
+    // Express refuses a path it cannot decode ("%ZZ") with a plain 400: the client's fault, not ours.
+    if (error instanceof URIError || bodyError.status === 400) {
+      return sendError(res, new GatewayError("invalid_payload", "The request is malformed"));
+    }
     const gatewayError = toGatewayError(error);
     if (gatewayError.code === "internal_error") log.error("request failed", { error });
     sendError(res, gatewayError);

@@ -34,7 +34,12 @@ const SEGMENT = "([^/]+)";
 
 /** The route for a request URL, or null when no served path matches. */
 export function routeOf(url: string, served: ReadonlySet<PlainPathPattern>): PlainRoute | null {
-  const parsed = new URL(url, "http://gateway");
+  let parsed: URL;
+  try {
+    parsed = new URL(url, "http://gateway");
+  } catch {
+    return null; // a request target no URL parser accepts ("http://[") asks for no path of ours
+  }
   const matched = matchRoute(parsed, served);
   if (!matched) return null;
   const dialect = parsed.searchParams.get("dialect") ?? PATH_DIALECTS.get(matched.pattern);

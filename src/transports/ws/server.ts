@@ -77,7 +77,8 @@ export function servePlainWebSocket(
   // destroyUpgrade is off: every other upgrade is answered here).
   httpServer.prependListener("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (req.url?.startsWith(deps.socketIoPath)) return;
-    void upgrade(req, socket, head);
+    // Never an unhandled rejection: whatever a request makes fail, the client gets an answer.
+    upgrade(req, socket, head).catch((error: unknown) => refuse(socket, error, log));
   });
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
