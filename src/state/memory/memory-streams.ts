@@ -31,7 +31,7 @@ export class MemoryStreamStore implements StreamStore {
     const stream = this.streams.get(streamKey(ref));
     if (!stream || stream.ended) return;
     stream.events.push(event);
-    if (stream.events.length > this.maxEvents) dropOldest(stream);
+    if (stream.events.length > this.maxEvents) dropOldest(stream, this.maxEvents);
     for (const follower of stream.followers) follower(event);
   }
 
@@ -82,14 +82,21 @@ export class MemoryStreamStore implements StreamStore {
 }
 
 /**
- * Drops the oldest event but the opening stream_start, which costs one entry
- * and tells a late reader what the stream is. The terminal event is the last
- * one appended, so it is never the oldest.
+ * Drops the oldest events but the opening stream_start, which costs one entry
+ * and tells a late reader what the stream is. A sixteenth of the cap goes at
+ * once: moving the array down for every token of a long stream cost more CPU
+ * than the rest of the store (docs/performance.md). The terminal event is the
+ * last one appended, so it is never among the oldest.
  */
-function dropOldest(stream: StreamHistory): void {
+function dropOldest(stream: StreamHistory, maxEvents: number): void {
   const keepStart = stream.events[0]?.type === "stream_start" && stream.events.length > 2;
   const index = keepStart ? 1 : 0;
-  const [dropped] = stream.events.splice(index, 1);
-  const seq = dropped?.payload.seq;
-  if (seq !== undefined) stream.droppedThrough = Math.max(stream.droppedThrough, seq);
+  const count = Math.min(
+    stream.events.length - maxEvents + Math.floor(maxEvents / 16),
+    stream.events.length - index - 1,
+  );
+  for (const dropped of stream.events.splice(index, count)) {
+    const seq = dropped.payload.seq;
+    if (seq !== undefined) stream.droppedThrough = Math.max(stream.droppedThrough, seq);
+  }
 }
