@@ -1,10 +1,10 @@
 import { HumanMessage } from "@langchain/core/messages";
-import type { StreamEvent as GraphEvent } from "@langchain/core/tracers/log_stream";
-import { discussionStepLimit, textOf } from "../agents/index.js";
+import { discussionStepLimit } from "../agents/index.js";
 import { GatewayError } from "../core/errors.js";
 import type { Emit } from "../core/protocol.js";
 import type { AgentRuntime } from "./agent-runtime.js";
 import { ChunkCoalescer } from "./chunk-coalescer.js";
+import { GraphCallbacks, type GraphListener } from "./graph-callbacks.js";
 import type { RunRequest } from "./run-request.js";
 
 export type RunOutcome =
@@ -13,8 +13,8 @@ export type RunOutcome =
   | { status: "failed"; error: GatewayError };
 
 /**
- * One agent run: drives the graph through its v2 event stream and publishes
- * the protocol's events. Once stopped (cancel, timeout), it publishes nothing
+ * One agent run: drives the graph, hears it through LangChain's callbacks
+ * (src/runs/graph-callbacks.ts) and publishes the protocol's events. Once stopped (cancel, timeout), it publishes nothing
  * more, whatever the graph still yields while it unwinds.
  */
 export interface AgentRunOptions {
@@ -109,10 +109,7 @@ export class AgentRun {
       publish("status", { status: "processing", message_id: messageId });
     }
     try {
-      for await (const event of this.events(runtime)) {
-        if (this.stopped) break;
-        this.handle(event, publish, streaming);
-      }
+      await this.invoke(runtime, this.listener(publish, streaming));
     } catch (error) {
       if (!this.stopped)
         return {
@@ -149,16 +146,18 @@ export class AgentRun {
     publish("stream_chunk", { message_id: this.messageId, seq: ++this.seq, content, agent });
   }
 
-  private events(runtime: AgentRuntime): AsyncIterable<GraphEvent> {
+  /** Runs the graph to its end; what it does reaches `listener` on the way. */
+  private async invoke(runtime: AgentRuntime, listener: GraphListener): Promise<void> {
     const { request, controller } = this;
-    const options = { version: "v2" as const, signal: controller.signal };
+    const options = { callbacks: [new GraphCallbacks(listener)], signal: controller.signal };
     switch (request.kind) {
       case "chat":
       case "query":
-        return runtime.chatGraph.streamEvents(
+        await runtime.chatGraph.invoke(
           { messages: [new HumanMessage(request.content)] },
           { ...options, configurable: { thread_id: this.threadId } },
         );
+        return;
       case "discussion":
         this.turns = {
           names: new Set(request.participants.map((p) => p.name)),
@@ -166,44 +165,37 @@ export class AgentRun {
           perRound: request.participants.length,
           total: request.participants.length * request.rounds,
         };
-        return runtime.discussionGraph(request.participants, request.rounds).streamEvents(
+        await runtime.discussionGraph(request.participants, request.rounds).invoke(
           { topic: request.topic },
           {
             ...options,
             recursionLimit: discussionStepLimit(request.participants.length, request.rounds),
           },
         );
+        return;
     }
   }
 
-  private handle(event: GraphEvent, publish: Emit, streaming: boolean): void {
-    const node: unknown = event.metadata["langgraph_node"];
-    const agent = typeof node === "string" ? node : "agent";
+  /** The protocol's events for what the graph does; nothing once the run is stopped. */
+  private listener(publish: Emit, streaming: boolean): GraphListener {
     const message_id = this.messageId;
-    switch (event.event) {
-      case "on_chat_model_stream": {
-        const text = textOf((event.data as { chunk?: { content?: unknown } }).chunk?.content);
-        if (text.length > 0) this.chunk(text, agent, streaming);
-        return;
-      }
-      case "on_tool_start": {
-        const input = (event.data as { input?: unknown }).input;
-        publish("tool_start", { message_id, tool_name: event.name, input });
-        return;
-      }
-      case "on_tool_end": {
-        const result = toolResult((event.data as { output?: unknown }).output);
-        publish("tool_result", { message_id, tool_name: event.name, result });
-        return;
-      }
-      case "on_chain_start":
-        // A graph node's own run is named after the node; LangGraph's internal nodes start with "__".
-        if (streaming && event.name === agent && !agent.startsWith("__"))
-          this.nodeStarted(publish, agent);
-        return;
-      default:
-        return;
-    }
+    return {
+      token: (text, node) => {
+        if (!this.stopped) this.chunk(text, node, streaming);
+      },
+      toolStarted: (tool_name, input) => {
+        if (!this.stopped) publish("tool_start", { message_id, tool_name, input });
+      },
+      toolEnded: (tool_name, output) => {
+        if (!this.stopped)
+          publish("tool_result", { message_id, tool_name, result: toolResult(output) });
+      },
+      // A graph node's own run is named after the node; LangGraph's internal nodes start with "__".
+      nodeStarted: (node, runName) => {
+        if (!this.stopped && streaming && runName === node && !node.startsWith("__"))
+          this.nodeStarted(publish, node);
+      },
+    };
   }
 
   private nodeStarted(publish: Emit, node: string): void {
