@@ -32,9 +32,12 @@ interface Recording {
   events: NativeEvent[];
 }
 
+/** One stream_chunk per token, the most bytes a dialect can cost (WS_STREAM_COALESCE_MAX_CHARS). */
+const PER_TOKEN = { WS_STREAM_COALESCE_MAX_CHARS: "1" };
+
 async function recordLongChats(tokenCounts: number[]): Promise<Recording[]> {
   const server = await startGateway(
-    { WS_RATE_LIMIT_PER_SEC: "10000" },
+    { WS_RATE_LIMIT_PER_SEC: "10000", ...PER_TOKEN },
     { agentModel: { model: new BenchChatModel(64), vendor: "demo" } },
   );
   try {
@@ -51,7 +54,7 @@ async function recordLongChats(tokenCounts: number[]): Promise<Recording[]> {
 }
 
 async function recordDiscussion(participants: number, rounds: number): Promise<Recording> {
-  const server = await startGateway({ DEMO_TOKEN_DELAY_MS: "0" });
+  const server = await startGateway({ DEMO_TOKEN_DELAY_MS: "0", ...PER_TOKEN });
   try {
     const names = ["optimist", "skeptic", "pragmatist", "historian", "engineer", "economist"];
     const run = await recordRun(server.url, "start_conversation", {
@@ -124,7 +127,7 @@ async function wireClient(url: string, sessionId: string, dialect: string) {
 
 async function measureOnTheWire(tokens: number) {
   const server = await startGateway(
-    { WS_RATE_LIMIT_PER_SEC: "10000" },
+    { WS_RATE_LIMIT_PER_SEC: "10000", ...PER_TOKEN },
     { agentModel: { model: new BenchChatModel(64), vendor: "demo" } },
   );
   try {

@@ -56,6 +56,8 @@ export const SOAK_ENV: Record<string, string> = {
   WS_RATE_LIMIT_PER_SESSION_PER_SEC: "1000000",
   WS_RATE_LIMIT_DISCONNECT_AFTER: "1",
   WS_MAX_BUFFERED_BYTES: String(1024 * 1024),
+  // A frame per token: the most output a non-reading client can be sent per token.
+  WS_STREAM_COALESCE_MAX_CHARS: "1",
   // Tokens arrive a few at a time, as from a model server, not in one synchronous burst.
   BENCH_YIELD_EVERY: "50",
 };

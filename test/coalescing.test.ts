@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import type { Socket as ClientSocket } from "socket.io-client";
+import { BENCH_TOKEN, BenchChatModel, benchPrompt } from "../bench/bench-model.js";
 import { connect, request, startGateway, type RunningGateway } from "./support/gateway.js";
 import { collectStream, expectContiguous, joined, type StreamOutcome } from "./support/streams.js";
 
@@ -76,6 +77,45 @@ describe("stream chunk coalescing (WS_STREAM_COALESCE_MS)", function () {
     expect(end.type).to.equal("cancelled");
     expect(expectContiguous(chunks)).to.equal(true);
     expect(end["partial_content"]).to.equal(joined(chunks));
+    socket.close();
+  });
+});
+
+describe("stream chunk coalescing within one event-loop turn (the default)", function () {
+  this.timeout(30000);
+  const TOKENS = 2_000;
+  let perTurn: RunningGateway;
+  let perToken: RunningGateway;
+  before(async () => {
+    // A model that never waits yields its whole answer within one turn.
+    const burst = () => ({ agentModel: { model: new BenchChatModel(), vendor: "demo" } });
+    perTurn = await startGateway({ WS_STREAM_COALESCE_MAX_CHARS: "256" }, burst());
+    perToken = await startGateway({ WS_STREAM_COALESCE_MAX_CHARS: "1" }, burst());
+  });
+  after(async () => {
+    await perTurn.close();
+    await perToken.close();
+  });
+
+  it("sends a turn's tokens as chunks of at most WS_STREAM_COALESCE_MAX_CHARS, nothing lost", async () => {
+    const { socket } = await connect(perTurn.url);
+    const { outcome } = await ask(socket, benchPrompt(TOKENS));
+    const text = BENCH_TOKEN.repeat(TOKENS);
+    expect(outcome.end["total_content"]).to.equal(text);
+    expect(joined(outcome.chunks)).to.equal(text);
+    expect(expectContiguous(outcome.chunks)).to.equal(true);
+    expect(outcome.chunks.length).to.be.within(Math.ceil(text.length / 256), TOKENS / 2);
+    for (const chunk of outcome.chunks) expect(chunk.content.length).to.be.at.most(256);
+    socket.close();
+  });
+
+  it("sends each token alone with WS_STREAM_COALESCE_MAX_CHARS=1", async () => {
+    const { socket } = await connect(perToken.url);
+    const { outcome } = await ask(socket, benchPrompt(TOKENS));
+    expect(outcome.chunks.map((c) => c.content)).to.deep.equal(
+      Array.from({ length: TOKENS }, () => BENCH_TOKEN),
+    );
+    expect(expectContiguous(outcome.chunks)).to.equal(true);
     socket.close();
   });
 });

@@ -203,7 +203,8 @@ describe("plain WebSocket under attack", function () {
   it("cuts off a client that stops reading over WS_MAX_BUFFERED_BYTES, while its session streams on", async () => {
     const answerTokens = 60_000;
     const server = await startGateway(
-      { WS_MAX_BUFFERED_BYTES: String(1024 * 1024) },
+      // A frame per token: the most output per token a client can be sent.
+      { WS_MAX_BUFFERED_BYTES: String(1024 * 1024), WS_STREAM_COALESCE_MAX_CHARS: "1" },
       { agentModel: { model: new BenchChatModel(50), vendor: "demo" } },
     );
     const reader = await connectAs("ws", server.url);

@@ -19,7 +19,12 @@ describe("a client that stops reading", function () {
   let server: RunningGateway;
   before(async () => {
     server = await startGateway(
-      { WS_MAX_BUFFERED_BYTES: String(1024 * 1024), AGENT_STREAM_RETENTION: "60" },
+      {
+        WS_MAX_BUFFERED_BYTES: String(1024 * 1024),
+        AGENT_STREAM_RETENTION: "60",
+        // A frame per token: the most output per token a client can be sent.
+        WS_STREAM_COALESCE_MAX_CHARS: "1",
+      },
       // A model fed by the network hands tokens over a few at a time, not in one synchronous burst.
       { agentModel: { model: new BenchChatModel(50), vendor: "demo" } },
     );

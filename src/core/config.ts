@@ -35,6 +35,7 @@ const EnvSchema = Type.Object({
   WS_RATE_LIMIT_PER_SEC: Type.Integer({ minimum: 1, default: 50 }),
   WS_HANDLER_TIMEOUT: Type.Number({ exclusiveMinimum: 0, default: 30 }),
   WS_STREAM_COALESCE_MS: Type.Number({ minimum: 0, default: 0 }),
+  WS_STREAM_COALESCE_MAX_CHARS: Type.Integer({ minimum: 1, default: 1024 }),
   API_KEY: Type.Optional(Type.String({ minLength: 16 })),
   AUTH_JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   CORS_ORIGINS: Type.String({ default: "" }),
@@ -162,8 +163,8 @@ export interface Config {
     maxRuns: number;
     /** Runs (running or queued) one user, or one IP for anonymous clients, may have on this node. */
     maxQueuedPerUser: number;
-    /** Tokens produced within this window leave as one stream_chunk; 0 sends each token at once. */
-    streamCoalesceMs: number;
+    /** Which tokens leave together as one stream_chunk (src/runs/chunk-coalescer.ts). */
+    streamCoalescing: { windowMs: number; maxChars: number };
     /** Events kept per stream history; older chunks are dropped first. */
     streamMaxEvents: number;
     /** The newest messages of a thread the model sees, besides the system prompt. */
@@ -366,7 +367,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxRuns: checked.AGENT_MAX_RUNS,
       maxQueuedPerUser: checked.AGENT_MAX_QUEUED_PER_USER,
       runTimeoutMs,
-      streamCoalesceMs: checked.WS_STREAM_COALESCE_MS,
+      streamCoalescing: {
+        windowMs: checked.WS_STREAM_COALESCE_MS,
+        maxChars: checked.WS_STREAM_COALESCE_MAX_CHARS,
+      },
       streamMaxEvents: checked.AGENT_STREAM_MAX_EVENTS,
       historyMaxMessages: checked.AGENT_HISTORY_MAX_MESSAGES,
       threadTtlMs,

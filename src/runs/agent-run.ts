@@ -3,7 +3,7 @@ import { discussionStepLimit } from "../agents/index.js";
 import { GatewayError } from "../core/errors.js";
 import type { Emit } from "../core/protocol.js";
 import type { AgentRuntime } from "./agent-runtime.js";
-import { ChunkCoalescer } from "./chunk-coalescer.js";
+import { ChunkCoalescer, type CoalescingPolicy } from "./chunk-coalescer.js";
 import { GraphCallbacks, type GraphListener } from "./graph-callbacks.js";
 import type { RunRequest } from "./run-request.js";
 
@@ -18,8 +18,8 @@ export type RunOutcome =
  * more, whatever the graph still yields while it unwinds.
  */
 export interface AgentRunOptions {
-  /** WS_STREAM_COALESCE_MS: tokens within this window leave as one stream_chunk; 0 = each at once. */
-  coalesceMs?: number;
+  /** Which tokens leave together as one stream_chunk (WS_STREAM_COALESCE_*); each alone when not given. */
+  coalescing?: CoalescingPolicy;
   /** The conversation's checkpointer thread; the session id when not given. */
   threadId?: string;
 }
@@ -29,7 +29,7 @@ export class AgentRun {
   private seq = 0;
   /** What the published chunks add up to (plus the text of a non-streaming run). */
   private content = "";
-  private readonly coalesceMs: number;
+  private readonly coalescing: CoalescingPolicy;
   /** Exists while the run executes. */
   private coalescer: ChunkCoalescer | undefined;
   private readonly threadId: string;
@@ -46,7 +46,7 @@ export class AgentRun {
     readonly request: RunRequest,
     options: AgentRunOptions = {},
   ) {
-    this.coalesceMs = options.coalesceMs ?? 0;
+    this.coalescing = options.coalescing ?? { windowMs: 0, maxChars: 1 };
     this.threadId = options.threadId ?? sessionId;
   }
 
@@ -85,7 +85,7 @@ export class AgentRun {
   }
 
   async execute(runtime: AgentRuntime, publishNow: Emit): Promise<RunOutcome> {
-    const coalescer = new ChunkCoalescer(this.coalesceMs, (content, agent) => {
+    const coalescer = new ChunkCoalescer(this.coalescing, (content, agent) => {
       if (!this.stopped) this.sendChunk(publishNow, content, agent);
     });
     this.coalescer = coalescer;

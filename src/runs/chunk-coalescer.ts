@@ -3,37 +3,54 @@ import type { Emit } from "../core/protocol.js";
 /** Receives a chunk's text and the agent it speaks for. */
 export type ChunkSink = (content: string, agent: string) => void;
 
+export interface CoalescingPolicy {
+  /** WS_STREAM_COALESCE_MS: how long tokens may wait for others; 0 = to the end of the event-loop turn. */
+  windowMs: number;
+  /** WS_STREAM_COALESCE_MAX_CHARS: a chunk leaves once it holds this many characters; 1 = each token alone. */
+  maxChars: number;
+}
+
 /**
- * WS_STREAM_COALESCE_MS: tokens produced within one window leave as one
- * chunk, to spare clients an event per token. A window of 0 sends each token
- * at once.
+ * Tokens produced close together leave as one chunk, to spare the server a
+ * frame and a write per token per client and the clients an event per token.
+ *
+ * By default "close together" is the same event-loop turn: what a model's
+ * one network read yields, or a whole answer from a model that never waits.
+ * A person cannot see that delay; the CPU saved per token is most of what
+ * the gateway spends outside LangGraph (docs/performance.md). A window in
+ * milliseconds merges more; `maxChars` bounds a chunk either way, so a long
+ * answer produced in one turn still leaves in pieces.
  */
 export class ChunkCoalescer {
-  /** Tokens waiting for the window to close, all from `pendingAgent`. */
+  /** Tokens waiting for the turn or window to end, all from `pendingAgent`. */
   private pending = "";
   private pendingAgent = "";
-  private flushTimer: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
 
   constructor(
-    private readonly windowMs: number,
+    private readonly policy: CoalescingPolicy,
     private readonly send: ChunkSink,
   ) {}
 
+  private get each(): boolean {
+    return this.policy.maxChars <= 1;
+  }
+
   add(content: string, agent: string): void {
-    if (this.windowMs <= 0) {
+    if (this.each) {
       this.send(content, agent);
       return;
     }
-    // A chunk speaks for one agent: a new speaker closes the window early.
+    // A chunk speaks for one agent: a new speaker closes it early.
     if (this.pending.length > 0 && agent !== this.pendingAgent) this.flush();
     this.pending += content;
     this.pendingAgent = agent;
-    this.flushTimer ??= setTimeout(() => this.flush(), this.windowMs);
+    if (this.pending.length >= this.policy.maxChars) this.flush();
+    else this.timer ??= this.schedule();
   }
 
   flush(): void {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
+    this.cancelTimer();
     if (this.pending.length === 0) return;
     const content = this.pending;
     this.pending = "";
@@ -42,8 +59,7 @@ export class ChunkCoalescer {
 
   /** Forgets the waiting tokens, so a stopped run's partial content is what clients received. */
   drop(): void {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
+    this.cancelTimer();
     this.pending = "";
   }
 
@@ -53,10 +69,25 @@ export class ChunkCoalescer {
    * Any other event first sends the waiting tokens, to keep order.
    */
   flushingFirst(publish: Emit): Emit {
-    if (this.windowMs <= 0) return publish;
+    if (this.each) return publish;
     return (type, data) => {
       if (type !== "stream_chunk") this.flush();
       publish(type, data);
     };
+  }
+
+  private schedule(): NodeJS.Timeout | NodeJS.Immediate {
+    const flush = () => {
+      this.timer = undefined;
+      this.flush();
+    };
+    return this.policy.windowMs > 0 ? setTimeout(flush, this.policy.windowMs) : setImmediate(flush);
+  }
+
+  private cancelTimer(): void {
+    if (this.timer === undefined) return;
+    if (this.policy.windowMs > 0) clearTimeout(this.timer as NodeJS.Timeout);
+    else clearImmediate(this.timer as NodeJS.Immediate);
+    this.timer = undefined;
   }
 }

@@ -89,7 +89,7 @@ export class RunManager {
       );
     }
     const run = new AgentRun(messageId, sessionId, request, {
-      coalesceMs: this.deps.config.agent.streamCoalesceMs,
+      coalescing: this.deps.config.agent.streamCoalescing,
       threadId,
     });
     if (!runs.current) {
