@@ -119,7 +119,21 @@ export function runClient(
   onCheckpoint: (name: string, figures: Record<string, number>) => Promise<void> | void,
   fds = 1024,
 ): Promise<Record<string, number>> {
-  const child = spawnNode("load-client.ts", [JSON.stringify(task)], {}, { fds });
+  return runChild("load-client.ts", task, onCheckpoint, fds);
+}
+
+/** Runs LangGraph in a process of its own, with no server (bench/in-process.ts). */
+export function runInProcess(task: object): Promise<Record<string, number>> {
+  return runChild("in-process.ts", task, () => {});
+}
+
+function runChild(
+  file: string,
+  task: object,
+  onCheckpoint: (name: string, figures: Record<string, number>) => Promise<void> | void,
+  fds = 1024,
+): Promise<Record<string, number>> {
+  const child = spawnNode(file, [JSON.stringify(task)], {}, { fds });
   return new Promise((resolve, reject) => {
     let settled = false;
     child.on(
@@ -134,12 +148,12 @@ export function runClient(
           resolve(m.figures);
         } else if (m.type === "failed") {
           settled = true;
-          reject(new Error(`load client: ${m.message}`));
+          reject(new Error(`${file}: ${m.message}`));
         }
       },
     );
     child.once("exit", (code) => {
-      if (!settled) reject(new Error(`load client exited with ${code}`));
+      if (!settled) reject(new Error(`${file} exited with ${code}`));
     });
   });
 }

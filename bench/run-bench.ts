@@ -13,7 +13,14 @@ import { startRedisServer } from "../test/support/redis-server.js";
 import type { ClientTask } from "./load-client.js";
 import { cpuMs, rssBytes } from "./proc-stats.js";
 import type { ChildProcess } from "node:child_process";
-import { repoRoot, runClient, spawnNode, startServer, type ServerProcess } from "./processes.js";
+import {
+  repoRoot,
+  runClient,
+  runInProcess,
+  spawnNode,
+  startServer,
+  type ServerProcess,
+} from "./processes.js";
 import type { FirstTokenSample } from "./server-ipc.js";
 import { median, percentile, sleep } from "./stats.js";
 import { freePort } from "../test/support/free-port.js";
@@ -79,8 +86,11 @@ const nodeFlags = (name: string): string[] =>
     ? ["--cpu-prof", "--cpu-prof-dir", path.join(repoRoot, "bench-results", "profiles", name)]
     : [];
 
-/** "plain": the gateway again, driven by plain WebSocket clients on /ws instead of Socket.IO. */
-type Side = "gateway" | "baseline" | "plain";
+/**
+ * "plain": the gateway again, driven by plain WebSocket clients on /ws instead of Socket.IO.
+ * "ceiling": LangGraph alone in a process of its own, the same graph and model (bench/in-process.ts).
+ */
+type Side = "gateway" | "baseline" | "plain" | "ceiling";
 type Figures = Record<string, number>;
 
 interface Row {
@@ -91,6 +101,11 @@ interface Row {
   better: "higher" | "lower";
   /** The target on gateway / baseline, or an absolute bound on the gateway figure. */
   target?: { ratio: number } | { max: number };
+  /**
+   * How the gateway compares with LangGraph in process, in scenarios that
+   * measure it: as a ratio (≥ `min`) or as what the gateway adds (≤ `max`).
+   */
+  vsCeiling?: { ratio: true; min?: number } | { difference: true; max?: number };
 }
 
 interface Scenario {
@@ -102,6 +117,8 @@ interface Scenario {
   measure(side: Side): Promise<Figures>;
   /** Also measured over the gateway's plain WebSocket endpoint, in a column of its own. */
   plain?: true;
+  /** Also measured with LangGraph in process, no server, in a column of its own. */
+  ceiling?: true;
   available?(): string | undefined;
 }
 
@@ -270,6 +287,33 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    id: "stream",
+    title: `one stream (${num("fanout-tokens")} tokens to 1 client)`,
+    baselineName: "raw",
+    plain: true,
+    ceiling: true,
+    rows: [
+      {
+        figure: "tokens/s delivered",
+        key: "tokens_per_s",
+        unit: "tok/s",
+        better: "higher",
+        vsCeiling: { ratio: true, min: 0.8 },
+      },
+      {
+        figure: "server CPU per 1,000 tokens",
+        key: "cpu_per_1k",
+        unit: "ms",
+        better: "lower",
+        vsCeiling: { ratio: true },
+      },
+    ],
+    measure: (side) =>
+      side === "ceiling"
+        ? runInProcess({ scenario: "stream", tokens: num("fanout-tokens") })
+        : fanoutOnce(side, 1),
+  },
+  {
     id: "fanout",
     title: `token fan-out (${num("fanout-tokens")} tokens to ${num("fanout-clients")} clients)`,
     baselineName: "raw",
@@ -285,12 +329,13 @@ const scenarios: Scenario[] = [
       { figure: "stream_chunk events received", key: "chunk_events", unit: "", better: "lower" },
     ],
     plain: true,
-    measure: (side) => fanoutOnce(side),
+    measure: (side) => fanoutOnce(side, num("fanout-clients")),
   },
   {
     id: "sessions",
     title: `many sessions (${num("sessions")} × ${num("session-tokens")} tokens)`,
     baselineName: "raw",
+    ceiling: true,
     rows: [
       {
         figure: "aggregate tokens/s",
@@ -298,13 +343,21 @@ const scenarios: Scenario[] = [
         unit: "tok/s",
         better: "higher",
         target: { ratio: 0.8 },
+        vsCeiling: { ratio: true, min: 0.8 },
       },
       { figure: "p99 gap between chunks", key: "gap_p99_ms", unit: "ms", better: "lower" },
-      { figure: "server CPU per 1,000 tokens", key: "cpu_per_1k", unit: "ms", better: "lower" },
+      {
+        figure: "server CPU per 1,000 tokens",
+        key: "cpu_per_1k",
+        unit: "ms",
+        better: "lower",
+        vsCeiling: { ratio: true },
+      },
     ],
     measure: (side) => {
       const n = num("sessions");
       const tokens = num("session-tokens");
+      if (side === "ceiling") return runInProcess({ scenario: "sessions", sessions: n, tokens });
       return withServer(serverFile(side), gatewayEnv, n + 1000, async (server) => {
         const f = await measured(
           server,
@@ -347,42 +400,57 @@ const scenarios: Scenario[] = [
         key: "client_p50_ms",
         unit: "ms",
         better: "lower",
+        vsCeiling: { difference: true, max: 1 },
+      },
+      {
+        figure: "client send → first chunk p99",
+        key: "client_p99_ms",
+        unit: "ms",
+        better: "lower",
+        vsCeiling: { difference: true, max: 3 },
       },
     ],
+    ceiling: true,
     measure: (side) =>
-      withServer(
-        serverFile(side),
-        { ...gatewayEnv, BENCH_FIRST_TOKEN: "1" },
-        1024,
-        async (server) => {
-          const f = await runClient(
-            { scenario: "first-token", urls: [server.url], messages: num("first-token-messages") },
-            () => {},
-          );
-          const samples = (await server.command("first-token")) as FirstTokenSample[];
-          // The first few messages pay for JIT compilation; keep them out of the figure.
-          const warm = samples.slice(Math.min(20, Math.floor(samples.length / 5)));
-          return {
-            ...f,
-            p50_ms: percentile(
-              warm.map((s) => s.overheadMs),
-              50,
-            ),
-            p99_ms: percentile(
-              warm.map((s) => s.overheadMs),
-              99,
-            ),
-            before_model_p50_ms: percentile(
-              warm.map((s) => s.beforeModelMs),
-              50,
-            ),
-            after_model_p50_ms: percentile(
-              warm.map((s) => s.afterModelMs),
-              50,
-            ),
-          };
-        },
-      ),
+      side === "ceiling"
+        ? runInProcess({ scenario: "first-token", messages: num("first-token-messages") })
+        : withServer(
+            serverFile(side),
+            { ...gatewayEnv, BENCH_FIRST_TOKEN: "1" },
+            1024,
+            async (server) => {
+              const f = await runClient(
+                {
+                  scenario: "first-token",
+                  urls: [server.url],
+                  messages: num("first-token-messages"),
+                },
+                () => {},
+              );
+              const samples = (await server.command("first-token")) as FirstTokenSample[];
+              // The first few messages pay for JIT compilation; keep them out of the figure.
+              const warm = samples.slice(Math.min(20, Math.floor(samples.length / 5)));
+              return {
+                ...f,
+                p50_ms: percentile(
+                  warm.map((s) => s.overheadMs),
+                  50,
+                ),
+                p99_ms: percentile(
+                  warm.map((s) => s.overheadMs),
+                  99,
+                ),
+                before_model_p50_ms: percentile(
+                  warm.map((s) => s.beforeModelMs),
+                  50,
+                ),
+                after_model_p50_ms: percentile(
+                  warm.map((s) => s.afterModelMs),
+                  50,
+                ),
+              };
+            },
+          ),
   },
   {
     id: "broadcast",
@@ -461,13 +529,13 @@ const scenarios: Scenario[] = [
   },
 ];
 
-async function fanoutOnce(side: Side): Promise<Figures> {
+async function fanoutOnce(side: Side, clients: number): Promise<Figures> {
   const tokens = num("fanout-tokens");
   return withServer(serverFile(side), gatewayEnv, 1024, async (server) => {
     const f = await measured(server, {
       scenario: "fanout",
       urls: [server.url],
-      clients: num("fanout-clients"),
+      clients,
       tokens,
       ...transportOf(side),
     });
@@ -488,7 +556,11 @@ interface ScenarioResult {
       ratio: number;
       /** The gateway's figure over plain WebSocket, for scenarios that measure it. */
       plain?: number;
-      runs: { gateway: number[]; baseline: number[]; plain?: number[] };
+      /** LangGraph's figure in process, and the gateway against it (ratio or difference). */
+      inProcess?: number;
+      vsInProcess?: number;
+      meetsInProcess?: boolean;
+      runs: { gateway: number[]; baseline: number[]; plain?: number[]; ceiling?: number[] };
       meets?: boolean;
     }
   >;
@@ -498,6 +570,20 @@ function verdict(row: Row, gateway: number, ratio: number): boolean | undefined 
   if (!row.target) return undefined;
   if ("max" in row.target) return gateway <= row.target.max;
   return row.better === "higher" ? ratio >= row.target.ratio : ratio <= row.target.ratio;
+}
+
+function againstCeiling(
+  row: Row,
+  gateway: number,
+  inProcess: number,
+): { inProcess: number; vsInProcess?: number; meetsInProcess?: boolean } {
+  const how = row.vsCeiling;
+  if (!how) return { inProcess };
+  const vsInProcess = "ratio" in how ? gateway / inProcess : gateway - inProcess;
+  const bound = "ratio" in how ? how.min : how.max;
+  if (bound === undefined) return { inProcess, vsInProcess };
+  const meetsInProcess = "ratio" in how ? vsInProcess >= bound : vsInProcess <= bound;
+  return { inProcess, vsInProcess, meetsInProcess };
 }
 
 async function runScenario(scenario: Scenario, runs: number): Promise<ScenarioResult> {
@@ -512,8 +598,13 @@ async function runScenario(scenario: Scenario, runs: number): Promise<ScenarioRe
       rows: [],
     };
   }
-  const collected: Record<Side, Figures[]> = { gateway: [], baseline: [], plain: [] };
-  const sides: Side[] = scenario.plain ? ["gateway", "baseline", "plain"] : ["gateway", "baseline"];
+  const collected: Record<Side, Figures[]> = { gateway: [], baseline: [], plain: [], ceiling: [] };
+  const sides: Side[] = [
+    "gateway",
+    "baseline",
+    ...(scenario.plain ? (["plain"] as const) : []),
+    ...(scenario.ceiling ? (["ceiling"] as const) : []),
+  ];
   for (let run = 0; run < runs; run++) {
     // Alternate which side goes first, so drift on a shared machine falls on all of them.
     const order = run % 2 === 0 ? sides : sides.toReversed();
@@ -538,13 +629,20 @@ async function runScenario(scenario: Scenario, runs: number): Promise<ScenarioRe
       const ratio = gateway / baseline;
       const meets = verdict(row, gateway, ratio);
       const p = collected.plain.map((f) => f[row.key] ?? Number.NaN);
+      const c = collected.ceiling.map((f) => f[row.key] ?? Number.NaN);
       return {
         ...row,
         gateway,
         baseline,
         ratio,
         ...(scenario.plain ? { plain: median(p) } : {}),
-        runs: { gateway: g, baseline: b, ...(scenario.plain ? { plain: p } : {}) },
+        ...(scenario.ceiling ? againstCeiling(row, gateway, median(c)) : {}),
+        runs: {
+          gateway: g,
+          baseline: b,
+          ...(scenario.plain ? { plain: p } : {}),
+          ...(scenario.ceiling ? { ceiling: c } : {}),
+        },
         ...(meets === undefined ? {} : { meets }),
       };
     }),
@@ -560,16 +658,31 @@ function show(value: number): string {
   return value.toPrecision(3);
 }
 
+/** The last four cells: LangGraph in process, the gateway against it, its target, met. */
+function ceilingCells(row: ScenarioResult["rows"][number], unit: string): string {
+  const how = row.vsCeiling;
+  if (row.inProcess === undefined || !how || row.vsInProcess === undefined) return " |  |  | ";
+  const ratio = "ratio" in how;
+  const vs = row.vsInProcess;
+  const compared = ratio ? `${show(vs)} ×` : `${vs >= 0 ? "+" : ""}${show(vs)} ms`;
+  const bound = ratio ? how.min : how.max;
+  const target = bound === undefined ? "" : ratio ? `≥ ${bound} ×` : `≤ +${bound} ms`;
+  const met = row.meetsInProcess === undefined ? "" : row.meetsInProcess ? "yes" : "**no**";
+  return `${show(row.inProcess)}${unit} | ${compared} | ${target} | ${met}`;
+}
+
 function markdown(results: ScenarioResult[], runs: number): string {
   const lines = [
-    `Medians of ${runs} run(s); ratio = gateway / baseline; "plain ws" is the gateway again, with plain WebSocket clients on /ws.`,
+    `Medians of ${runs} run(s); ratio = gateway / baseline; "plain ws" is the gateway again, with plain WebSocket clients on /ws; "in process" is LangGraph alone driven by streamEvents v2 in a process of its own, compared as gateway ÷ in process, or as gateway − in process (ms) for the first token.`,
     "",
-    "| scenario | figure | gateway | baseline | ratio | target | met | gateway, plain ws |",
-    "| --- | --- | ---: | ---: | ---: | --- | --- | ---: |",
+    "| scenario | figure | gateway | baseline | ratio | target | met | gateway, plain ws | LangGraph in process | vs in process | target | met |",
+    "| --- | --- | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | --- | --- |",
   ];
   for (const result of results) {
     if (result.unavailable) {
-      lines.push(`| ${result.title} | – | – | – | – | – | ${result.unavailable} | – |`);
+      lines.push(
+        `| ${result.title} | – | – | – | – | – | ${result.unavailable} | – | – | – | – | – |`,
+      );
       continue;
     }
     for (const row of result.rows) {
@@ -582,7 +695,7 @@ function markdown(results: ScenarioResult[], runs: number): string {
       const met = row.meets === undefined ? "" : row.meets ? "yes" : "**no**";
       const plain = row.plain === undefined ? "" : `${show(row.plain)}${unit}`;
       lines.push(
-        `| ${result.title} | ${row.figure} | ${show(row.gateway)}${unit} | ${show(row.baseline)}${unit} (${result.baselineName}) | ${show(row.ratio)} | ${target} | ${met} | ${plain} |`,
+        `| ${result.title} | ${row.figure} | ${show(row.gateway)}${unit} | ${show(row.baseline)}${unit} (${result.baselineName}) | ${show(row.ratio)} | ${target} | ${met} | ${plain} | ${ceilingCells(row, unit)} |`,
       );
     }
   }
