@@ -97,7 +97,7 @@ describe("stream chunk coalescing within one event-loop turn (the default)", fun
     await perToken.close();
   });
 
-  it("sends a turn's tokens as chunks of at most WS_STREAM_COALESCE_MAX_CHARS, nothing lost", async () => {
+  it("sends a turn's first token at once and the rest as chunks of at most WS_STREAM_COALESCE_MAX_CHARS, nothing lost", async () => {
     const { socket } = await connect(perTurn.url);
     const { outcome } = await ask(socket, benchPrompt(TOKENS));
     const text = BENCH_TOKEN.repeat(TOKENS);
@@ -105,6 +105,8 @@ describe("stream chunk coalescing within one event-loop turn (the default)", fun
     expect(joined(outcome.chunks)).to.equal(text);
     expect(expectContiguous(outcome.chunks)).to.equal(true);
     expect(outcome.chunks.length).to.be.within(Math.ceil(text.length / 256), TOKENS / 2);
+    // The turn's first token does not wait for the rest of the turn.
+    expect(outcome.chunks[0]?.content).to.equal(BENCH_TOKEN);
     for (const chunk of outcome.chunks) expect(chunk.content.length).to.be.at.most(256);
     socket.close();
   });

@@ -16,10 +16,12 @@ export interface CoalescingPolicy {
  *
  * By default "close together" is the same event-loop turn: what a model's
  * one network read yields, or a whole answer from a model that never waits.
- * A person cannot see that delay; the CPU saved per token is most of what
- * the gateway spends outside LangGraph (docs/performance.md). A window in
- * milliseconds merges more; `maxChars` bounds a chunk either way, so a long
- * answer produced in one turn still leaves in pieces.
+ * The turn's first token leaves at once and the others at the turn's end, so
+ * no token waits longer than the turn that produced it, and the CPU saved per
+ * token is most of what the gateway spent outside LangGraph
+ * (docs/performance.md). A window in milliseconds merges more; `maxChars`
+ * bounds a chunk either way, so a long answer produced in one turn still
+ * leaves in pieces.
  */
 export class ChunkCoalescer {
   /** Tokens waiting for the turn or window to end, all from `pendingAgent`. */
@@ -43,6 +45,13 @@ export class ChunkCoalescer {
     }
     // A chunk speaks for one agent: a new speaker closes it early.
     if (this.pending.length > 0 && agent !== this.pendingAgent) this.flush();
+    if (this.policy.windowMs <= 0 && this.timer === undefined) {
+      // The turn's first token leaves at once: the rest of the turn may be the graph's own
+      // work (a checkpoint, the next node), which the first token must not wait for.
+      this.send(content, agent);
+      this.timer = this.schedule();
+      return;
+    }
     this.pending += content;
     this.pendingAgent = agent;
     if (this.pending.length >= this.policy.maxChars) this.flush();
