@@ -268,7 +268,12 @@ export class RunManager {
 
   private async execute(runs: SessionRuns, run: AgentRun): Promise<void> {
     const { state, config, runtime, log } = this.deps;
-    const runLog = log.child({ session_id: run.sessionId, message_id: run.messageId });
+    // Made on first use, and info lines skipped when not logged: at LOG_LEVEL=warn a run's
+    // logger cost more than the rest of its bookkeeping (docs/performance.md, first token).
+    let child: Logger | undefined;
+    const runLog = (): Logger =>
+      (child ??= log.child({ session_id: run.sessionId, message_id: run.messageId }));
+    const info = log.isInfoEnabled();
     const publish = this.publisher(run);
     const timer = setTimeout(
       () =>
@@ -283,11 +288,11 @@ export class RunManager {
     state.streams.open(run);
     try {
       await this.claim(run, runLog);
-      runLog.info("run started", { kind: run.request.kind });
+      if (info) runLog().info("run started", { kind: run.request.kind });
       const outcome = await metrics.timeRun(run, run.execute(runtime, publish));
       switch (outcome.status) {
         case "completed":
-          runLog.info("run completed");
+          if (info) runLog().info("run completed");
           break;
         case "cancelled":
           publish("cancelled", {
@@ -295,7 +300,7 @@ export class RunManager {
             partial_content: run.partialContent,
             reason: outcome.reason,
           });
-          runLog.info("run cancelled", { reason: outcome.reason });
+          if (info) runLog().info("run cancelled", { reason: outcome.reason });
           break;
         case "failed":
           publish("error", {
@@ -304,7 +309,7 @@ export class RunManager {
             message_id: run.messageId,
           });
           // A timeout is the configuration at work; an agent failure is logged with its stack.
-          runLog[outcome.error.code === "agent_error" ? "error" : "warn"]("run failed", {
+          runLog()[outcome.error.code === "agent_error" ? "error" : "warn"]("run failed", {
             code: outcome.error.code,
             error: outcome.error.cause ?? outcome.error,
           });
@@ -312,7 +317,7 @@ export class RunManager {
       }
     } catch (error) {
       const known = error instanceof GatewayError ? error : undefined;
-      if (!known) runLog.error("run bookkeeping failed", { error });
+      if (!known) runLog().error("run bookkeeping failed", { error });
       publish("error", {
         code: known?.code ?? "internal_error",
         message: known?.message ?? "The run failed",
@@ -323,7 +328,7 @@ export class RunManager {
       state.streams.close(run, config.agent.streamRetentionMs);
       await state.runs
         .release(run.sessionId, run.messageId)
-        .catch((error: unknown) => runLog.error("release failed", { error }));
+        .catch((error: unknown) => runLog().error("release failed", { error }));
       this.next(runs, run);
     }
   }
@@ -335,7 +340,7 @@ export class RunManager {
    * Redis down the run goes ahead: local clients are served, the policy holds
    * per node.
    */
-  private async claim(run: AgentRun, runLog: Logger): Promise<void> {
+  private async claim(run: AgentRun, runLog: () => Logger): Promise<void> {
     const { state, nodeId, config } = this.deps;
     for (let wait = 50; !run.stopped; wait = Math.min(wait * 2, 1000)) {
       const info = { messageId: run.messageId, sessionId: run.sessionId, nodeId };
@@ -343,7 +348,7 @@ export class RunManager {
       try {
         claimed = await state.runs.claim({ ...info, startedAt: Date.now() });
       } catch (error) {
-        runLog.warn("run registry unavailable; running unclaimed", { error });
+        runLog().warn("run registry unavailable; running unclaimed", { error });
         return;
       }
       if (claimed) return;
