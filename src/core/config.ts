@@ -81,6 +81,7 @@ const EnvSchema = Type.Object({
   // Model upstream (src/agents/model-health.ts)
   AGENT_MODEL_TIMEOUT: Type.Number({ exclusiveMinimum: 0, default: 30 }),
   AGENT_MODEL_FAILURES_NOT_READY: Type.Integer({ minimum: 1, default: 3 }),
+  AGENT_MODEL_IDLE_TIMEOUT: Type.Number({ exclusiveMinimum: 0, default: 120 }),
   // The back-end channel (src/backend/)
   BACKEND_STREAM: Type.String({ minLength: 1, default: "gateway:backend-events" }),
   BACKEND_STREAM_MAX_LEN: Type.Integer({ minimum: 1, default: 100000 }),
@@ -175,6 +176,8 @@ export interface Config {
     maxThreads: number;
     /** How long an OpenAI-compatible model may take to connect and start answering. */
     modelTimeoutMs: number;
+    /** A model call that sends nothing for this long fails the run (src/runs/model-watchdog.ts). */
+    modelIdleMs: number;
     /** Consecutive model failures after which /readyz reports the node not ready. */
     modelFailuresNotReady: number;
   };
@@ -377,6 +380,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxThreads: checked.AGENT_MAX_THREADS,
       modelTimeoutMs: checked.AGENT_MODEL_TIMEOUT * 1000,
       modelFailuresNotReady: checked.AGENT_MODEL_FAILURES_NOT_READY,
+      modelIdleMs: checked.AGENT_MODEL_IDLE_TIMEOUT * 1000,
     },
     redisUrl: checked.REDIS_URL,
     clusterNodeTtlMs: checked.CLUSTER_NODE_TTL_SECONDS * 1000,

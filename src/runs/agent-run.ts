@@ -5,6 +5,7 @@ import type { Emit } from "../core/protocol.js";
 import type { AgentRuntime } from "./agent-runtime.js";
 import { ChunkCoalescer, type CoalescingPolicy } from "./chunk-coalescer.js";
 import { GraphCallbacks, type GraphListener } from "./graph-callbacks.js";
+import { ModelWatchdog } from "./model-watchdog.js";
 import type { RunRequest } from "./run-request.js";
 
 export type RunOutcome =
@@ -22,6 +23,8 @@ export interface AgentRunOptions {
   coalescing?: CoalescingPolicy;
   /** The conversation's checkpointer thread; the session id when not given. */
   threadId?: string;
+  /** AGENT_MODEL_IDLE_TIMEOUT in ms: a model call silent this long fails the run; none when not given. */
+  modelIdleMs?: number;
 }
 
 export class AgentRun {
@@ -33,6 +36,7 @@ export class AgentRun {
   /** Exists while the run executes. */
   private coalescer: ChunkCoalescer | undefined;
   private readonly threadId: string;
+  private readonly watchdog: ModelWatchdog | undefined;
   /** How the run ends when it was stopped from outside; set once. */
   private stoppedAs: Exclude<RunOutcome, { status: "completed" }> | undefined;
   /** Discussion turns so far, for speaker changes and progress. */
@@ -48,6 +52,18 @@ export class AgentRun {
   ) {
     this.coalescing = options.coalescing ?? { windowMs: 0, maxChars: 1 };
     this.threadId = options.threadId ?? sessionId;
+    const idleMs = options.modelIdleMs;
+    this.watchdog =
+      idleMs === undefined
+        ? undefined
+        : new ModelWatchdog(idleMs, () =>
+            this.fail(
+              new GatewayError(
+                "agent_error",
+                `The agent failed: the model sent nothing for ${idleMs / 1000} s (AGENT_MODEL_IDLE_TIMEOUT)`,
+              ),
+            ),
+          );
   }
 
   get partialContent(): string {
@@ -93,6 +109,7 @@ export class AgentRun {
       return await this.run(runtime, coalescer.flushingFirst(publishNow));
     } finally {
       coalescer.drop();
+      this.watchdog?.stop();
     }
   }
 
@@ -179,8 +196,12 @@ export class AgentRun {
   /** The protocol's events for what the graph does; nothing once the run is stopped. */
   private listener(publish: Emit, streaming: boolean): GraphListener {
     const message_id = this.messageId;
+    const watchdog = this.watchdog;
     return {
+      modelStarted: () => watchdog?.started(),
+      modelEnded: () => watchdog?.ended(),
       token: (text, node) => {
+        watchdog?.sign();
         if (!this.stopped) this.chunk(text, node, streaming);
       },
       toolStarted: (tool_name, input) => {

@@ -2,8 +2,10 @@ import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import type { Serialized } from "@langchain/core/load/serializable";
 import { textOf } from "../agents/index.js";
 
-/** What a run hears from its graph: the four things the protocol reports. */
+/** What a run hears from its graph: what the protocol reports, and when a model call starts and ends. */
 export interface GraphListener {
+  modelStarted(): void;
+  modelEnded(): void;
   token(text: string, node: string): void;
   nodeStarted(node: string, runName: string): void;
   toolStarted(name: string, input: unknown): void;
@@ -44,6 +46,7 @@ export class GraphCallbacks extends BaseCallbackHandler {
     metadata?: Record<string, unknown>,
   ): void {
     this.modelNodes.set(runId, nodeOf(metadata));
+    this.listener.modelStarted();
   }
 
   override handleLLMNewToken(
@@ -60,11 +63,11 @@ export class GraphCallbacks extends BaseCallbackHandler {
   }
 
   override handleLLMEnd(_output: unknown, runId: string): void {
-    this.modelNodes.delete(runId);
+    if (this.modelNodes.delete(runId)) this.listener.modelEnded();
   }
 
   override handleLLMError(_error: unknown, runId: string): void {
-    this.modelNodes.delete(runId);
+    if (this.modelNodes.delete(runId)) this.listener.modelEnded();
   }
 
   /**

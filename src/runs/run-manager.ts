@@ -90,6 +90,7 @@ export class RunManager {
     }
     const run = new AgentRun(messageId, sessionId, request, {
       coalescing: this.deps.config.agent.streamCoalescing,
+      modelIdleMs: this.deps.config.agent.modelIdleMs,
       threadId,
     });
     if (!runs.current) {

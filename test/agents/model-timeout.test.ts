@@ -106,3 +106,47 @@ describe("unreachable model", function () {
     }
   });
 });
+
+describe("a model that stalls mid-answer", function () {
+  this.timeout(20000);
+
+  it("fails the run after AGENT_MODEL_IDLE_TIMEOUT of silence, and the session is served again", async () => {
+    // Headers and a first token, then nothing, as a hung inference server does.
+    const held: import("node:http").ServerResponse[] = [];
+    let stall = true;
+    const upstream = createHttpServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        if (!stall) return void res.end(completion());
+        res.write(completion().split("\n\n")[0] + "\n\n");
+        held.push(res);
+      });
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+    const { port } = upstream.address() as AddressInfo;
+    const server = await startGateway({
+      AGENT_MODEL: "openai:test-model",
+      OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`,
+      AGENT_MODEL_IDLE_TIMEOUT: "0.5",
+      LOG_LEVEL: "error",
+    });
+    const { socket } = await connect(server.url);
+    try {
+      const stalled = await ask(socket, "hello?");
+      expect(stalled).to.include({ type: "error", code: "agent_error" });
+      expect(String(stalled["message"])).to.include("AGENT_MODEL_IDLE_TIMEOUT");
+      stall = false;
+      expect(await ask(socket, "and now?")).to.include({
+        type: "stream_end",
+        total_content: "fine",
+      });
+    } finally {
+      socket.close();
+      await server.close();
+      held.forEach((res) => res.destroy());
+      upstream.closeAllConnections();
+      upstream.close();
+    }
+  });
+});
