@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createServer as createHttpServer } from "node:http";
+import { createServer as createHttpServer, type ServerResponse } from "node:http";
 import { createServer as createTcpServer, type AddressInfo, type Socket } from "node:net";
 import { expect } from "chai";
 import type { Socket as ClientSocket } from "socket.io-client";
@@ -112,7 +112,7 @@ describe("a model that stalls mid-answer", function () {
 
   it("fails the run after AGENT_MODEL_IDLE_TIMEOUT of silence, and the session is served again", async () => {
     // Headers and a first token, then nothing, as a hung inference server does.
-    const held: import("node:http").ServerResponse[] = [];
+    const held: ServerResponse[] = [];
     let stall = true;
     const upstream = createHttpServer((req, res) => {
       req.resume();
