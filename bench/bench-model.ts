@@ -27,9 +27,11 @@ export class BenchChatModel extends DemoChatModel {
   readonly timings: ModelTiming[] = [];
 
   /**
-   * @param yieldEvery lets the event loop turn after this many tokens, as a
-   *   model read from the network does; 0 streams the whole answer in
-   *   microtasks, so nothing reaches a socket before the end.
+   * @param yieldEvery lets the event loop turn after every this many tokens
+   *   (and so after the last), as a model read from the network does: 1 is a
+   *   token per read. 0 streams the whole answer, and the graph's work after
+   *   it, in microtasks, so a write's completion (and the frames engine.io
+   *   queues behind it) waits for the whole run.
    */
   constructor(private readonly yieldEvery = 0) {
     super({ tokenDelayMs: 0 });
@@ -56,12 +58,12 @@ export class BenchChatModel extends DemoChatModel {
       });
       const chunk = new ChatGenerationChunk({ message, text: BENCH_TOKEN });
       if (i === 0) timing.firstTokenAt = performance.now();
-      if (this.yieldEvery > 0 && i > 0 && i % this.yieldEvery === 0)
-        await new Promise((resolve) => setImmediate(resolve));
       yield chunk;
       await runManager?.handleLLMNewToken(BENCH_TOKEN, undefined, undefined, undefined, undefined, {
         chunk,
       });
+      if (this.yieldEvery > 0 && (i + 1) % this.yieldEvery === 0)
+        await new Promise((resolve) => setImmediate(resolve));
     }
   }
 }

@@ -22,7 +22,7 @@ import { percentile } from "./stats.js";
 export type InProcessTask =
   | { scenario: "stream"; tokens: number }
   | { scenario: "sessions"; sessions: number; tokens: number }
-  | { scenario: "first-token"; messages: number };
+  | { scenario: "first-token"; messages: number; yieldEvery: number };
 
 const task = JSON.parse(process.argv[2] ?? "{}") as InProcessTask;
 let threads = 0;
@@ -121,7 +121,7 @@ try {
   const config = loadConfig({ ...process.env, LOG_LEVEL: "warn" });
   const tools = new ToolRegistry(createValidator());
   const runtime = await createAgentRuntime(config, tools, {
-    model: new BenchChatModel(),
+    model: new BenchChatModel(task.scenario === "first-token" ? task.yieldEvery : 0),
     vendor: "demo",
   });
   const figures = await measure(runtime);
