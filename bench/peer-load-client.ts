@@ -153,7 +153,15 @@ async function stream(t: Extract<PeerTask, { scenario: "stream" }>) {
   const joiners = await Promise.all(
     Array.from({ length: t.readers - 1 }, () => joinRun(runPath, true)),
   );
-  const records = await Promise.all([creator, ...joiners].map((r) => readStream(r, false)));
+  const records = await Promise.all(
+    [creator, ...joiners].map((r, i) =>
+      readStream(r, false).catch((error: Error) => {
+        throw new Error(
+          `reader ${i} (${i === 0 ? "creator" : "joiner"}): ${error.cause instanceof Error ? error.cause.message : error.message}`,
+        );
+      }),
+    ),
+  );
   const seconds = (Math.max(...records.map((r) => r.endAt)) - started) / 1000;
   await checkpoint("measured");
   const delivered = records.reduce((sum, r) => sum + r.tokens, 0);
@@ -248,7 +256,11 @@ try {
 } catch (error) {
   process.send?.({
     type: "failed",
-    message: error instanceof Error ? error.message : String(error),
+    // fetch's own message is "fetch failed"; the socket's error is its cause.
+    message:
+      error instanceof Error
+        ? `${error.message}${error.cause instanceof Error ? `: ${error.cause.message}` : ""}`
+        : String(error),
   });
 }
 setTimeout(() => process.exit(0), 100);

@@ -277,6 +277,20 @@ interface Result {
   error?: string;
 }
 
+/**
+ * One retry with a fresh server: LangGraph Server sometimes resets a reader's
+ * connection mid-stream under load (seen in the fan-out); the failure is
+ * printed, so it is counted rather than hidden.
+ */
+async function measureWithRetry(scenario: Scenario, side: Side): Promise<Figures> {
+  try {
+    return await scenario.measure(side);
+  } catch (error) {
+    console.error(`${scenario.id} ${side} failed, retrying once: ${String(error)}`);
+    return scenario.measure(side);
+  }
+}
+
 async function runScenario(scenario: Scenario, runs: number): Promise<Result> {
   const collected: Record<Side, Figures[]> = { gateway: [], langgraph: [] };
   for (let run = 0; run < runs; run++) {
@@ -284,7 +298,7 @@ async function runScenario(scenario: Scenario, runs: number): Promise<Result> {
     const order: Side[] = run % 2 === 0 ? ["gateway", "langgraph"] : ["langgraph", "gateway"];
     for (const side of order) {
       const started = Date.now();
-      const figures = await scenario.measure(side);
+      const figures = await measureWithRetry(scenario, side);
       collected[side].push(figures);
       const shown = Object.entries(figures).map(([k, v]) => `${k}=${+v.toFixed(3)}`);
       console.error(
