@@ -7,6 +7,12 @@
 import { BENCH_TOKEN, benchPrompt } from "./bench-model.js";
 import { percentile } from "./stats.js";
 
+/** This process's CPU (user + system) since `start`, in ms, as load-client.ts reports it. */
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
+
 export type PeerTask =
   | { scenario: "stream"; url: string; readers: number; tokens: number }
   | { scenario: "sessions"; url: string; sessions: number; tokens: number }
@@ -147,6 +153,7 @@ async function stream(t: Extract<PeerTask, { scenario: "stream" }>) {
   const shared = t.readers > 1 ? { stream_resumable: true } : {};
   await checkpoint("measure");
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const creator = await startRun(threadId, t.tokens, shared);
   const runPath = creator.headers.get("content-location");
   if (!runPath) throw new Error("no content-location on the run's stream");
@@ -163,6 +170,7 @@ async function stream(t: Extract<PeerTask, { scenario: "stream" }>) {
     ),
   );
   const seconds = (Math.max(...records.map((r) => r.endAt)) - started) / 1000;
+  const clientCpuMs = cpuMsSince(cpu);
   await checkpoint("measured");
   const delivered = records.reduce((sum, r) => sum + r.tokens, 0);
   const expected = BENCH_TOKEN.repeat(t.tokens);
@@ -171,6 +179,7 @@ async function stream(t: Extract<PeerTask, { scenario: "stream" }>) {
     tokens_delivered: delivered,
     chunk_events: records.reduce((sum, r) => sum + r.events, 0),
     intact: records.every((r) => r.idsOk && r.total === expected) ? 1 : 0,
+    client_cpu_ms: clientCpuMs,
   };
 }
 
@@ -178,10 +187,12 @@ async function sessions(t: Extract<PeerTask, { scenario: "sessions" }>) {
   const threads = await Promise.all(Array.from({ length: t.sessions }, newThread));
   await checkpoint("measure");
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const records = await Promise.all(
     threads.map(async (id) => readStream(await startRun(id, t.tokens), true)),
   );
   const seconds = (Math.max(...records.map((r) => r.endAt)) - started) / 1000;
+  const clientCpuMs = cpuMsSince(cpu);
   await checkpoint("measured");
   const delivered = records.reduce((sum, r) => sum + r.tokens, 0);
   return {
@@ -192,6 +203,7 @@ async function sessions(t: Extract<PeerTask, { scenario: "sessions" }>) {
     ),
     chunk_events: records.reduce((sum, r) => sum + r.events, 0),
     intact: records.every((r) => r.idsOk && r.tokens === t.tokens) ? 1 : 0,
+    client_cpu_ms: clientCpuMs,
   };
 }
 

@@ -140,6 +140,14 @@ const cpuPer1k: Row = {
   unit: "ms",
   better: "lower",
 };
+/** The load client's own CPU, on the same 2 cores: whether the client, not the server, bounds a figure. */
+const clientCpuPer1k: Row = {
+  figure: "load client CPU per 1,000 tokens delivered",
+  key: "client_cpu_per_1k",
+  unit: "ms",
+  better: "lower",
+};
+const perThousand = (ms: number | undefined, tokens: number) => (ms ?? 0) / (tokens / 1000);
 
 /** One run of `tokens` read by `readers` clients (one stream when readers is 1). */
 async function oneRun(side: Side, readers: number, tokens: number): Promise<Figures> {
@@ -150,7 +158,11 @@ async function oneRun(side: Side, readers: number, tokens: number): Promise<Figu
         : { scenario: "stream", url: server.url, readers, tokens };
     const f = await measured(side, server, task);
     if (f["intact"] !== 1) throw new Error(`${side}: a stream arrived incomplete or out of order`);
-    return { ...f, cpu_per_1k: (f["cpu_ms"] ?? 0) / (tokens / 1000) };
+    return {
+      ...f,
+      cpu_per_1k: perThousand(f["cpu_ms"], tokens),
+      client_cpu_per_1k: perThousand(f["client_cpu_ms"], tokens * readers),
+    };
   });
 }
 
@@ -159,7 +171,7 @@ const scenarios: Scenario[] = [
     id: "one-stream",
     title: `one stream (${num("stream-tokens")} tokens, one client)`,
     method: "gateway: one Socket.IO client; LangGraph Server: POST /threads/{id}/runs/stream",
-    rows: [tokensPerSecond, cpuPer1k],
+    rows: [tokensPerSecond, cpuPer1k, clientCpuPer1k],
     measure: (side) => oneRun(side, 1, num("stream-tokens")),
   },
   {
@@ -170,6 +182,7 @@ const scenarios: Scenario[] = [
     rows: [
       { ...tokensPerSecond, figure: "tokens/s delivered, all readers" },
       { ...cpuPer1k, figure: "server CPU per 1,000 tokens generated" },
+      clientCpuPer1k,
     ],
     measure: (side) => oneRun(side, num("fanout-readers"), num("stream-tokens")),
   },
@@ -182,6 +195,7 @@ const scenarios: Scenario[] = [
       { ...tokensPerSecond, figure: "aggregate tokens/s" },
       { figure: "p99 gap between chunks", key: "gap_p99_ms", unit: "ms", better: "lower" },
       cpuPer1k,
+      clientCpuPer1k,
     ],
     measure: (side) => {
       const n = num("sessions");
@@ -193,7 +207,11 @@ const scenarios: Scenario[] = [
             : { scenario: "sessions", url: server.url, sessions: n, tokens };
         const f = await measured(side, server, task, n + 1000);
         if (f["intact"] !== 1) throw new Error(`${side}: a session's stream arrived incomplete`);
-        return { ...f, cpu_per_1k: (f["cpu_ms"] ?? 0) / ((n * tokens) / 1000) };
+        return {
+          ...f,
+          cpu_per_1k: perThousand(f["cpu_ms"], n * tokens),
+          client_cpu_per_1k: perThousand(f["client_cpu_ms"], n * tokens),
+        };
       });
     },
   },
