@@ -82,6 +82,12 @@ async function openMany(
   return sockets;
 }
 
+/** This process's CPU (user + system) since `start`, in ms: how much of the 2 cores the load itself takes. */
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
+
 function closeAll(sockets: TestClient[]): void {
   for (const socket of sockets) socket.close();
 }
@@ -194,9 +200,11 @@ async function fanout(t: Extract<ClientTask, { scenario: "fanout" }>): Promise<C
   const streams = sockets.map((s) => follow(s, messageId, false));
   await checkpoint("measure");
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await send(sockets[0] as TestClient, t.tokens, messageId);
   const records = await Promise.all(streams);
   const seconds = (Math.max(...records.map((r) => r.endAt)) - started) / 1000;
+  const clientCpuMs = cpuMsSince(cpu);
   await checkpoint("measured");
   closeAll(sockets);
   const delivered = records.reduce((sum, r) => sum + r.tokens, 0);
@@ -206,6 +214,7 @@ async function fanout(t: Extract<ClientTask, { scenario: "fanout" }>): Promise<C
     tokens_delivered: delivered,
     chunk_events: records.reduce((sum, r) => sum + r.chunkEvents, 0),
     intact: records.every((r) => r.seqOk && r.total === expected) ? 1 : 0,
+    client_cpu_ms: clientCpuMs,
   };
 }
 
@@ -216,9 +225,11 @@ async function sessions(t: Extract<ClientTask, { scenario: "sessions" }>): Promi
   const streams = sockets.map((s, i) => follow(s, ids[i] as string, true));
   await checkpoint("measure");
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(sockets.map((s, i) => send(s, t.tokens, ids[i] as string)));
   const records = await Promise.all(streams);
   const seconds = (Math.max(...records.map((r) => r.endAt)) - started) / 1000;
+  const clientCpuMs = cpuMsSince(cpu);
   await checkpoint("measured");
   closeAll(sockets);
   const delivered = records.reduce((sum, r) => sum + r.tokens, 0);
@@ -230,6 +241,7 @@ async function sessions(t: Extract<ClientTask, { scenario: "sessions" }>): Promi
     ),
     chunk_events: records.reduce((sum, r) => sum + r.chunkEvents, 0),
     intact: records.every((r) => r.seqOk && r.tokens === t.tokens) ? 1 : 0,
+    client_cpu_ms: clientCpuMs,
   };
 }
 

@@ -68,20 +68,21 @@ export interface ServerProcess {
 
 /** Starts a benchmark server entry and waits for it to report its port. */
 export function startServer(
-  file: "gateway-server.ts" | "raw-server.ts",
+  file: "gateway-server.ts" | "raw-server.ts" | "peer-langgraph-server.ts",
   env: Record<string, string>,
-  options: { fds?: number; nodeFlags?: string[] } = {},
+  options: { fds?: number; nodeFlags?: string[]; startTimeoutMs?: number } = {},
 ): Promise<ServerProcess> {
+  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   const child = spawnNode(file, [], env, {
-    ...options,
+    fds: options.fds,
     nodeFlags: ["--expose-gc", ...(options.nodeFlags ?? [])],
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`${file} did not start within 30 s`));
-    }, 30_000);
+      reject(new Error(`${file} did not start within ${startTimeoutMs / 1000} s`));
+    }, startTimeoutMs);
     child.once("exit", (code) =>
       reject(new Error(`${file} exited with ${code} before it was ready`)),
     );
@@ -113,13 +114,17 @@ export function startServer(
   });
 }
 
-/** Runs the load client with one task; `onCheckpoint` runs at each pause the client makes. */
+/**
+ * Runs a load client with one task; `onCheckpoint` runs at each pause the client makes.
+ * `file` is the client entry: load-client.ts (Socket.IO, plain WebSocket) or peer-load-client.ts (SSE).
+ */
 export function runClient(
   task: object,
   onCheckpoint: (name: string, figures: Record<string, number>) => Promise<void> | void,
   fds = 1024,
+  file: "load-client.ts" | "peer-load-client.ts" = "load-client.ts",
 ): Promise<Record<string, number>> {
-  return runChild("load-client.ts", task, onCheckpoint, fds);
+  return runChild(file, task, onCheckpoint, fds);
 }
 
 /** Runs LangGraph in a process of its own, with no server (bench/in-process.ts). */
