@@ -25,6 +25,7 @@ import { createSocketIoServer, serveSocketIo } from "./transports/socketio/serve
 import type { GatewayServer } from "./transports/socketio/types.js";
 import { servePlainWebSocket } from "./transports/ws/server.js";
 import { connectCluster } from "./cluster/redis-cluster.js";
+import { PeerGroups } from "./cluster/peer-groups.js";
 import { createMemoryState } from "./state/memory/memory-state.js";
 import type { GatewayState } from "./state/types.js";
 import { ToolRegistry } from "./tools/tool-registry.js";
@@ -106,6 +107,22 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   if (cluster) io.adapter(cluster.adapter);
   else if (options.adapter) io.adapter(options.adapter);
   const bus = new SocketIoBus(io, log);
+  const peerGroups =
+    (cluster || options.adapter) && config.clusterLocalBroadcasts
+      ? new PeerGroups(io, {
+          nodeId,
+          log,
+          askTimeoutMs: 2000,
+          // Without Redis, the other workers (src/cluster/workers.ts); with it, the adapter counts them.
+          ...(cluster ? {} : { expectedPeers: config.workers - 1 }),
+        })
+      : undefined;
+  if (peerGroups) {
+    bus.keepLocalBroadcasts(peerGroups);
+    void peerGroups.start();
+    // Announcements sent while Redis was down are lost: both sides start over.
+    cluster?.onBusRestored(() => peerGroups.resync());
+  }
   const fanout = new Fanout(bus);
   const notReadyReason = (): string | null => {
     if (!accepting) return closing ? "shutting down" : "starting";
@@ -159,6 +176,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     authenticator,
     isAccepting: () => accepting,
     log,
+    memberArriving: (sessionId) => fanout.sessionMemberArriving(sessionId),
   });
   const core = createSessionCore(admit, {
     config,
@@ -221,6 +239,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     close() {
       closing ??= (async () => {
         accepting = false;
+        peerGroups?.stop();
         await runs.drain(config.shutdownGraceMs);
         fanout.toThisNode("server_shutdown", {
           message: "The server is shutting down",
