@@ -70,18 +70,20 @@ export interface ServerProcess {
 export function startServer(
   file: "gateway-server.ts" | "raw-server.ts",
   env: Record<string, string>,
-  options: { fds?: number; nodeFlags?: string[] } = {},
+  options: { fds?: number; nodeFlags?: string[]; startTimeoutMs?: number } = {},
 ): Promise<ServerProcess> {
+  // WORKERS=N starts N + 1 processes, each loading the agents: slow on a shared machine.
+  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   const child = spawnNode(file, [], env, {
-    ...options,
+    fds: options.fds,
     nodeFlags: ["--expose-gc", ...(options.nodeFlags ?? [])],
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`${file} did not start within 30 s`));
-    }, 30_000);
+      reject(new Error(`${file} did not start within ${startTimeoutMs / 1000} s`));
+    }, startTimeoutMs);
     child.once("exit", (code) =>
       reject(new Error(`${file} exited with ${code} before it was ready`)),
     );

@@ -498,7 +498,12 @@ const scenarios: Scenario[] = [
           PORT: String(await freePort()),
           ...extra,
         };
-        return withServer("gateway-server.ts", env, n + 1000, async (server) => {
+        const server = await startServer("gateway-server.ts", env, {
+          fds: n + 1000,
+          nodeFlags: nodeFlags("gateway-server"),
+          startTimeoutMs: 120_000,
+        });
+        try {
           let client: number | undefined;
           const cpu = { server: 0, client: 0 };
           const f = await runClient(
@@ -525,7 +530,9 @@ const scenarios: Scenario[] = [
             cpu_per_1k: cpu.server / ((n * tokens) / 1000),
             client_cpu_share: cpu.client / 1000 / seconds,
           };
-        });
+        } finally {
+          await server.stop();
+        }
       };
       if (side !== "gateway") {
         const f = await once(1, {});

@@ -68,6 +68,11 @@ export interface Gateway {
    * the port and hands connections over (src/cluster/workers.ts).
    */
   serve(): void;
+  /**
+   * Resolves once this node has every other node's list of session members
+   * (src/cluster/peer-groups.ts); until then it keeps no broadcast to itself.
+   */
+  peersKnown(): Promise<void>;
   /** Stops accepting, tells clients, disconnects them and releases shared state. */
   close(): Promise<void>;
 }
@@ -221,6 +226,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     serve() {
       accepting = true;
     },
+    peersKnown: () => peerGroups?.start() ?? Promise.resolve(),
     listen() {
       return new Promise<AddressInfo>((resolve, reject) => {
         httpServer.once("error", reject);

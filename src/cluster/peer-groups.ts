@@ -98,6 +98,7 @@ export class PeerGroups {
 
   /** Learns every peer's groups; until then, every broadcast goes to the cluster. */
   start(): Promise<void> {
+    if (this.synced) return Promise.resolve();
     this.syncing ??= this.sync().finally(() => (this.syncing = undefined));
     return this.syncing;
   }
