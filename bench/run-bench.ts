@@ -494,6 +494,8 @@ const scenarios: Scenario[] = [
         // The WORKERS primary owns the port and does not report an ephemeral one: pick a free one.
         const env = {
           ...gatewayEnv,
+          // Every session is the same anonymous person on 127.0.0.1: its run quota is out of the way.
+          AGENT_MAX_QUEUED_PER_USER: String(n),
           WORKERS: String(workers),
           PORT: String(await freePort()),
           ...extra,
