@@ -15,7 +15,7 @@ import { loadConfig } from "../src/core/config.js";
 import { createLogger } from "../src/core/logger.js";
 import { createGateway } from "../src/gateway.js";
 import { BenchChatModel } from "./bench-model.js";
-import { instrumentFirstToken, serveRunner } from "./server-ipc.js";
+import { instrumentBroadcast, instrumentFirstToken, serveRunner } from "./server-ipc.js";
 
 const config = loadConfig();
 const log = createLogger({ level: config.logLevel, format: config.logFormat });
@@ -40,7 +40,9 @@ if (config.workers > 1 && !isWorker()) {
       process.env["BENCH_FIRST_TOKEN"] === "1"
         ? instrumentFirstToken(gateway.io, () => model.timings.at(-1))
         : undefined;
+    const broadcastTimes =
+      process.env["BENCH_BROADCAST"] === "1" ? instrumentBroadcast(gateway.io) : undefined;
     const address = await gateway.listen();
-    serveRunner(address.port, { firstToken, stop: () => gateway.close() });
+    serveRunner(address.port, { firstToken, broadcastTimes, stop: () => gateway.close() });
   }
 }

@@ -72,6 +72,7 @@ export function startServer(
   env: Record<string, string>,
   options: { fds?: number; nodeFlags?: string[]; startTimeoutMs?: number } = {},
 ): Promise<ServerProcess> {
+  // WORKERS=N starts N + 1 processes, each loading the agents: slow on a shared machine.
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   const child = spawnNode(file, [], env, {
     fds: options.fds,

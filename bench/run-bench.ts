@@ -12,6 +12,7 @@ import { parseArgs } from "node:util";
 import { startRedisServer } from "../test/support/redis-server.js";
 import type { ClientTask } from "./load-client.js";
 import { cpuMs, rssBytes } from "./proc-stats.js";
+import { loadClientPid, treeCpuMs } from "./process-tree.js";
 import type { ChildProcess } from "node:child_process";
 import {
   repoRoot,
@@ -21,7 +22,7 @@ import {
   startServer,
   type ServerProcess,
 } from "./processes.js";
-import type { FirstTokenSample } from "./server-ipc.js";
+import type { BroadcastTimes, FirstTokenSample } from "./server-ipc.js";
 import { median, percentile, sleep } from "./stats.js";
 import { freePort } from "../test/support/free-port.js";
 
@@ -43,8 +44,11 @@ const { values: flags } = parseArgs({
     sessions: { type: "string", default: "100" },
     "session-tokens": { type: "string", default: "1000" },
     "first-token-messages": { type: "string", default: "200" },
-    "broadcast-connections": { type: "string", default: "10000" },
-    "broadcast-events": { type: "string", default: "5" },
+    // 2,000: as many clients as the load client decodes here without becoming what is measured.
+    "broadcast-connections": { type: "string", default: "2000" },
+    "broadcast-events": { type: "string", default: "20" },
+    // WORKERS=2 variants besides the default, each divided by WORKERS=1: relay, redis, redis-relay.
+    "workers-variants": { type: "string", default: "relay,redis" },
     env: { type: "string", multiple: true, default: [] },
     "cpu-prof": { type: "boolean", default: false },
   },
@@ -494,8 +498,27 @@ const scenarios: Scenario[] = [
     title: `cluster broadcast (${num("broadcast-connections")} clients, 2 nodes + Redis vs 1 node)`,
     baselineName: "1 node",
     rows: [
-      { figure: "delivery p50", key: "p50_ms", unit: "ms", better: "lower" },
-      { figure: "delivery p99", key: "p99_ms", unit: "ms", better: "lower", target: { max: 50 } },
+      {
+        figure: "server fan-out p50 (publish → last frame written, every node)",
+        key: "server_p50_ms",
+        unit: "ms",
+        better: "lower",
+      },
+      {
+        figure: "server fan-out p99",
+        key: "server_p99_ms",
+        unit: "ms",
+        better: "lower",
+        target: { max: 50 },
+      },
+      { figure: "client delivery p50", key: "p50_ms", unit: "ms", better: "lower" },
+      {
+        figure: "client delivery p99",
+        key: "p99_ms",
+        unit: "ms",
+        better: "lower",
+        target: { max: 50 },
+      },
       { figure: "events not delivered", key: "missing", unit: "", better: "lower" },
     ],
     available: () => (existsSync("/usr/bin/redis-server") ? undefined : "no /usr/bin/redis-server"),
@@ -509,18 +532,23 @@ const scenarios: Scenario[] = [
         events,
         apiKey: API_KEY,
       });
+      // Each node records when it published an event and wrote it to its last member (server-ipc.ts).
+      const withTimes = async (servers: ServerProcess[]): Promise<Figures> => {
+        const figures = await runClient(task(servers.map((s) => s.url)), () => {}, n + 1000);
+        const times = (await Promise.all(
+          servers.map((s) => s.command("broadcast-times")),
+        )) as BroadcastTimes[];
+        return { ...figures, ...serverFanout(times) };
+      };
+      const env = { ...gatewayEnv, BENCH_BROADCAST: "1" };
       if (side === "baseline") {
-        return withServer("gateway-server.ts", gatewayEnv, n + 1000, (server) =>
-          runClient(task([server.url]), () => {}, n + 1000),
-        );
+        return withServer("gateway-server.ts", env, n + 1000, (server) => withTimes([server]));
       }
       const redis = await startRedisServer();
       try {
-        const env = { ...gatewayEnv, REDIS_URL: redis.url };
-        return await withServer("gateway-server.ts", env, n / 2 + 1000, (a) =>
-          withServer("gateway-server.ts", env, n / 2 + 1000, (b) =>
-            runClient(task([a.url, b.url]), () => {}, n + 1000),
-          ),
+        const clustered = { ...env, REDIS_URL: redis.url };
+        return await withServer("gateway-server.ts", clustered, n / 2 + 1000, (a) =>
+          withServer("gateway-server.ts", clustered, n / 2 + 1000, (b) => withTimes([a, b])),
         );
       } finally {
         await redis.stop();
@@ -531,6 +559,9 @@ const scenarios: Scenario[] = [
     id: "workers",
     // One session's run lives on one worker by design, so a single-session
     // fan-out cannot use a second worker: this is the many-sessions load.
+    // Every variant is divided by WORKERS=1 of the same run (the baseline side
+    // reports its one figure under every key): "relaying" is WORKERS=2 with
+    // CLUSTER_LOCAL_BROADCASTS=false, every token crossing to the other worker.
     title: `workers (${num("sessions")} sessions × ${num("session-tokens")} tokens, WORKERS=2 vs WORKERS=1)`,
     baselineName: "WORKERS=1",
     rows: [
@@ -541,6 +572,21 @@ const scenarios: Scenario[] = [
         better: "higher",
         target: { ratio: 1.6 },
       },
+      ...workerVariants().flatMap(({ key, name }): Row[] => [
+        {
+          figure: `tokens/s, ${name}`,
+          key: `${key}_tokens_per_s`,
+          unit: "tok/s",
+          better: "higher",
+        },
+      ]),
+      { figure: "server CPU per 1,000 tokens", key: "cpu_per_1k", unit: "ms", better: "lower" },
+      {
+        figure: "load client CPU, share of one core",
+        key: "client_cpu_share",
+        unit: "",
+        better: "lower",
+      },
     ],
     available: () =>
       existsSync(path.join(repoRoot, "src/cluster/workers.ts"))
@@ -549,22 +595,120 @@ const scenarios: Scenario[] = [
     measure: async (side) => {
       const n = num("sessions");
       const tokens = num("session-tokens");
-      // The WORKERS primary owns the port and does not report an ephemeral one: pick a free one.
-      const env = {
-        ...gatewayEnv,
-        WORKERS: side === "gateway" ? "2" : "1",
-        PORT: String(await freePort()),
+      const once = async (workers: number, extra: Record<string, string>): Promise<Figures> => {
+        // The WORKERS primary owns the port and does not report an ephemeral one: pick a free one.
+        const env = {
+          ...gatewayEnv,
+          // Every session is the same anonymous person on 127.0.0.1: its run quota is out of the way.
+          AGENT_MAX_QUEUED_PER_USER: String(n),
+          WORKERS: String(workers),
+          PORT: String(await freePort()),
+          ...extra,
+        };
+        const server = await startServer("gateway-server.ts", env, {
+          fds: n + 1000,
+          nodeFlags: nodeFlags("gateway-server"),
+          startTimeoutMs: 120_000,
+        });
+        try {
+          let client: number | undefined;
+          const cpu = { server: 0, client: 0 };
+          const f = await runClient(
+            { scenario: "sessions", urls: [server.url], sessions: n, tokens },
+            (name) => {
+              // The primary and its workers; the load client shares the machine's cores.
+              if (name === "measure") {
+                client = loadClientPid();
+                cpu.server = -treeCpuMs(server.pid);
+                cpu.client = client === undefined ? Number.NaN : -cpuMs(client);
+              }
+              if (name === "measured") {
+                cpu.server += treeCpuMs(server.pid);
+                cpu.client += client === undefined ? Number.NaN : cpuMs(client);
+              }
+            },
+            n + 1000,
+          );
+          if (f["intact"] !== 1)
+            throw new Error("workers: a stream arrived incomplete or out of order");
+          const seconds = (n * tokens) / (f["tokens_per_s"] ?? Number.NaN);
+          return {
+            ...f,
+            cpu_per_1k: cpu.server / ((n * tokens) / 1000),
+            client_cpu_share: cpu.client / 1000 / seconds,
+          };
+        } finally {
+          await server.stop();
+        }
       };
-      return withServer("gateway-server.ts", env, n + 1000, (server) =>
-        runClient(
-          { scenario: "sessions", urls: [server.url], sessions: n, tokens },
-          () => {},
-          n + 1000,
-        ),
-      );
+      if (side !== "gateway") {
+        const f = await once(1, {});
+        const same = Object.fromEntries(
+          workerVariants().map(({ key }) => [
+            `${key}_tokens_per_s`,
+            f["tokens_per_s"] ?? Number.NaN,
+          ]),
+        );
+        return { ...f, ...same };
+      }
+      const f = await once(2, {});
+      const variants: Figures = {};
+      for (const { key, env, redis } of workerVariants()) {
+        const server = redis ? await startRedisServer() : undefined;
+        try {
+          const v = await once(2, { ...env, ...(server ? { REDIS_URL: server.url } : {}) });
+          variants[`${key}_tokens_per_s`] = v["tokens_per_s"] ?? Number.NaN;
+        } finally {
+          await server?.stop();
+        }
+      }
+      return { ...f, ...variants };
     },
   },
 ];
+
+/**
+ * Per event: the last node's last write minus the publish, over the events
+ * every node wrote; the first event (the client's uncounted warm-up) is left out.
+ */
+function serverFanout(times: BroadcastTimes[]): Figures {
+  const published = Object.assign({}, ...times.map((t) => t.published)) as Record<string, number>;
+  const spans = Object.entries(published)
+    .toSorted(([, a], [, b]) => a - b)
+    .slice(1)
+    .flatMap(([id, at]) => {
+      const written = times.map((t) => t.written[id]);
+      if (written.some((w) => w === undefined)) return [];
+      return [Math.max(...(written as number[])) - at];
+    });
+  return {
+    server_p50_ms: percentile(spans, 50),
+    server_p99_ms: percentile(spans, 99),
+    server_events: spans.length,
+  };
+}
+
+/** The WORKERS=2 variants the workers scenario also measures (--workers-variants). */
+function workerVariants() {
+  const all = {
+    relay: {
+      name: "relaying every broadcast (before)",
+      env: { CLUSTER_LOCAL_BROADCASTS: "false" },
+      redis: false,
+    },
+    redis: { name: "with Redis", env: {}, redis: true },
+    "redis-relay": {
+      name: "with Redis, relaying every broadcast",
+      env: { CLUSTER_LOCAL_BROADCASTS: "false" },
+      redis: true,
+    },
+  };
+  return (flags["workers-variants"] ?? "")
+    .split(",")
+    .map((key) => key.trim())
+    .filter((key): key is keyof typeof all => key in all)
+    .map((key) => ({ key: key.replace("-", "_"), ...all[key] }));
+}
 
 async function fanoutOnce(side: Side, clients: number): Promise<Figures> {
   const tokens = num("fanout-tokens");

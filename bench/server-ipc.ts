@@ -3,12 +3,20 @@ import type { ModelTiming } from "./bench-model.js";
 
 /** Messages from the benchmark runner to a server process, and the answers. */
 export type ServerCommand =
-  { cmd: "gc" } | { cmd: "memory" } | { cmd: "first-token" } | { cmd: "stop" };
+  | { cmd: "gc" }
+  | { cmd: "memory" }
+  | { cmd: "first-token" }
+  | { cmd: "broadcast-times" }
+  | { cmd: "stop" };
 
 /** Reports the listening port to the runner and answers its commands. */
 export function serveRunner(
   port: number,
-  handlers: { firstToken?: () => unknown; stop: () => Promise<void> },
+  handlers: {
+    firstToken?: () => unknown;
+    broadcastTimes?: () => BroadcastTimes;
+    stop: () => Promise<void>;
+  },
 ): void {
   if (!process.send) throw new Error("start this file from the benchmark runner (needs IPC)");
   const reply = (data: unknown) => process.send?.({ type: "reply", data });
@@ -24,6 +32,9 @@ export function serveRunner(
         return;
       case "first-token":
         reply(handlers.firstToken?.() ?? []);
+        return;
+      case "broadcast-times":
+        reply(handlers.broadcastTimes?.() ?? { published: {}, written: {} });
         return;
       case "stop":
         void handlers.stop().finally(() => process.exit(0));
@@ -88,4 +99,70 @@ export function instrumentFirstToken(
     broadcast(packet as Parameters<typeof broadcast>[0], opts);
   };
   return () => samples.splice(0);
+}
+
+/**
+ * When this node handled each bench project event, by its `event_id`, in ms
+ * on the machine's clock (performance.timeOrigin + now(): comparable between
+ * processes of one machine, to well under a millisecond).
+ */
+export interface BroadcastTimes {
+  /** The event was handed to the adapter on this node (the node that published it). */
+  published: Record<string, number>;
+  /** This node finished writing the event's frame to its last local member. */
+  written: Record<string, number>;
+}
+
+interface BroadcastInternals {
+  broadcast(packet: { data?: unknown[] }, opts: unknown): unknown;
+  _encode(packet: { data?: unknown[] }, packetOpts: object): unknown;
+  apply(opts: unknown, callback: (socket: unknown) => void): void;
+}
+
+const clock = () => performance.timeOrigin + performance.now();
+const eventIdOf = (packet: { data?: unknown[] } | undefined): string | undefined => {
+  const [type, payload] = packet?.data ?? [];
+  if (type !== "project_message") return undefined;
+  const id = (payload as { data?: { event_id?: unknown } } | undefined)?.data?.event_id;
+  return typeof id === "string" ? id : undefined;
+};
+
+/**
+ * Server-side fan-out timing for the broadcast scenario. `broadcast` on the
+ * adapter instance is the local emit (the node that publishes); `_encode`
+ * then `apply` run for every broadcast, local or from a peer, and `apply`
+ * writes the frame to each member in turn (src/transports/socketio/bus.ts
+ * wraps the same two, after which it serves the plain WebSocket members):
+ * its return is the last frame written on this node. Installed after the
+ * gateway is built, so it wraps the bus's wrappers and counts them in.
+ */
+export function instrumentBroadcast(io: Server): () => BroadcastTimes {
+  const adapter = io.of("/").adapter as unknown as BroadcastInternals;
+  const times: BroadcastTimes = { published: {}, written: {} };
+  const broadcast = adapter.broadcast.bind(adapter);
+  adapter.broadcast = (packet, opts) => {
+    const id = eventIdOf(packet);
+    if (id !== undefined) times.published[id] = clock();
+    return broadcast(packet, opts);
+  };
+  const encode = adapter._encode.bind(adapter);
+  const apply = adapter.apply.bind(adapter);
+  let pending: { data?: unknown[] } | undefined;
+  adapter._encode = (packet, packetOpts) => {
+    pending = packet;
+    return encode(packet, packetOpts);
+  };
+  adapter.apply = (opts, callback) => {
+    const id = eventIdOf(pending);
+    pending = undefined;
+    apply(opts, callback);
+    if (id !== undefined) times.written[id] = clock();
+  };
+  return () => {
+    const taken = times.published;
+    const written = times.written;
+    times.published = {};
+    times.written = {};
+    return { published: taken, written };
+  };
 }

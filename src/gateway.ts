@@ -25,6 +25,7 @@ import { createSocketIoServer, serveSocketIo } from "./transports/socketio/serve
 import type { GatewayServer } from "./transports/socketio/types.js";
 import { servePlainWebSocket } from "./transports/ws/server.js";
 import { connectCluster } from "./cluster/redis-cluster.js";
+import { PeerGroups } from "./cluster/peer-groups.js";
 import { createMemoryState } from "./state/memory/memory-state.js";
 import type { GatewayState } from "./state/types.js";
 import { ToolRegistry } from "./tools/tool-registry.js";
@@ -67,6 +68,11 @@ export interface Gateway {
    * the port and hands connections over (src/cluster/workers.ts).
    */
   serve(): void;
+  /**
+   * Resolves once this node has every other node's list of session members
+   * (src/cluster/peer-groups.ts); until then it keeps no broadcast to itself.
+   */
+  peersKnown(): Promise<void>;
   /** Stops accepting, tells clients, disconnects them and releases shared state. */
   close(): Promise<void>;
 }
@@ -106,6 +112,22 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   if (cluster) io.adapter(cluster.adapter);
   else if (options.adapter) io.adapter(options.adapter);
   const bus = new SocketIoBus(io, log);
+  const peerGroups =
+    (cluster || options.adapter) && config.clusterLocalBroadcasts
+      ? new PeerGroups(io, {
+          nodeId,
+          log,
+          askTimeoutMs: 2000,
+          // Without Redis, the other workers (src/cluster/workers.ts); with it, the adapter counts them.
+          ...(cluster ? {} : { expectedPeers: config.workers - 1 }),
+        })
+      : undefined;
+  if (peerGroups) {
+    bus.keepLocalBroadcasts(peerGroups);
+    void peerGroups.start();
+    // Announcements sent while Redis was down are lost: both sides start over.
+    cluster?.onBusRestored(() => peerGroups.resync());
+  }
   const fanout = new Fanout(bus);
   const notReadyReason = (): string | null => {
     if (!accepting) return closing ? "shutting down" : "starting";
@@ -159,6 +181,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     authenticator,
     isAccepting: () => accepting,
     log,
+    memberArriving: (sessionId) => fanout.sessionMemberArriving(sessionId),
   });
   const core = createSessionCore(admit, {
     config,
@@ -203,6 +226,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     serve() {
       accepting = true;
     },
+    peersKnown: () => peerGroups?.start() ?? Promise.resolve(),
     listen() {
       return new Promise<AddressInfo>((resolve, reject) => {
         httpServer.once("error", reject);
@@ -221,6 +245,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     close() {
       closing ??= (async () => {
         accepting = false;
+        peerGroups?.stop();
         await runs.drain(config.shutdownGraceMs);
         fanout.toThisNode("server_shutdown", {
           message: "The server is shutting down",

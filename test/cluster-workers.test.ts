@@ -2,7 +2,9 @@ import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import type { Socket as ClientSocket } from "socket.io-client";
 import { asOperator, connect, OPERATOR_KEY, request } from "./support/gateway.js";
+import { freePort } from "./support/free-port.js";
 import { spawnGateway, type GatewayProcess } from "./support/process.js";
+import { sample, scrape } from "./support/prometheus.js";
 import { startRedisServer, type PrivateRedis } from "./support/redis-server.js";
 import { collectStream, expectContiguous, type StreamOutcome } from "./support/streams.js";
 
@@ -95,12 +97,36 @@ describe("WORKERS=2 behind one port", function () {
     expect(gateway.output()).to.include('"all workers stopped"');
   });
 
-  it("relays a session's stream between workers without Redis, through the cluster adapter", async () => {
-    gateway = await spawnGateway({ WORKERS: "2", DEMO_TOKEN_DELAY_MS: "5", API_KEY: OPERATOR_KEY });
+  it("relays a session's stream between workers without Redis only once the session has a client on both", async () => {
+    const metricsPort = await freePort();
+    gateway = await spawnGateway({
+      WORKERS: "2",
+      DEMO_TOKEN_DELAY_MS: "5",
+      API_KEY: OPERATOR_KEY,
+      METRICS_PORT: String(metricsPort),
+    });
     const { url } = gateway;
+    // The primary's sum of both workers' session broadcasts, by reach.
+    const broadcasts = async () => {
+      const text = await scrape(`http://127.0.0.1:${metricsPort}`, asOperator);
+      const of = (reach: string) => sample(text, "gateway_session_broadcasts_total", { reach });
+      return { node: of("node"), cluster: of("cluster") };
+    };
+    const first = await open(url, "polling");
+
+    // Alone on its worker: the stream never crosses to the other one.
+    const alone = randomUUID();
+    const before = await broadcasts();
+    const solo = collectStream(first.socket, () => alone);
+    await request(first.socket, "message", { content: "Tell me about owls", message_id: alone });
+    const soloStream = await solo;
+    expect(soloStream.end.type).to.equal("stream_end");
+    const afterSolo = await broadcasts();
+    expect(afterSolo.cluster).to.equal(before.cluster);
+    expect(afterSolo.node - before.node).to.be.at.least(soloStream.chunks.length);
+
     // Least-connection balancing puts the second client on the other worker. Project counts
     // are per worker without Redis, which shows it: each client is its worker's only member.
-    const first = await open(url, "polling");
     const second = await open(url, "websocket", first.connected.session_id);
     for (const { socket } of [first, second]) {
       expect(await request(socket, "join_project", { project_id: "p-workers" })).to.deep.equal({
@@ -115,6 +141,7 @@ describe("WORKERS=2 behind one port", function () {
     const [a, b] = await Promise.all(streams);
     expect(a?.end.type).to.equal("stream_end");
     expect(b).to.deep.equal(a);
+    expect((await broadcasts()).cluster - afterSolo.cluster).to.be.at.least(a?.chunks.length ?? 1);
     expect(gateway.output()).to.include("WORKERS > 1 without REDIS_URL");
   });
 });

@@ -28,6 +28,8 @@ export interface Cluster {
   readonly rateLimiter: (name: string, points: number) => RateLimiterAbstract;
   /** Plain commands on the state connection (the back-end stream writes through it). */
   readonly commands: RedisCommands;
+  /** Called each time the adapter's subscriber is back after losing Redis. */
+  onBusRestored(listener: () => void): void;
   /** True while every Redis connection is up. */
   isReady(): boolean;
   close(): Promise<void>;
@@ -135,6 +137,14 @@ export async function connectCluster(
     requestsTimeout: 2000,
   });
   const prefix = options.prefix ?? "gw:";
+  const restored: Array<() => void> = [];
+  let subscriberLost = false;
+  sub.on("error", () => (subscriberLost = true));
+  sub.on("ready", () => {
+    if (!subscriberLost) return;
+    subscriberLost = false;
+    for (const listener of restored) listener();
+  });
   let closing: Promise<void> | undefined;
 
   return {
@@ -153,6 +163,7 @@ export async function connectCluster(
         duration: 1,
         insuranceLimiter: new RateLimiterMemory({ points, duration: 1 }),
       }),
+    onBusRestored: (listener) => restored.push(listener),
     isReady: () => clients.every(([, client]) => client.isReady),
     close() {
       closing ??= (async () => {

@@ -110,5 +110,7 @@ export function serveInWorker(gateway: Gateway): void {
   gateway.serve();
   // Orphaned (the primary was killed): stop like on SIGTERM rather than linger without a port.
   process.once("disconnect", () => process.kill(process.pid, "SIGTERM"));
-  process.send?.({ type: READY });
+  // Ready once it knows the other workers' session members: the primary then hands out
+  // no client whose sessions a worker could wrongly believe are all its own.
+  void gateway.peersKnown().then(() => process.send?.({ type: READY }));
 }

@@ -58,6 +58,7 @@ const EnvSchema = Type.Object({
   REDIS_URL: Type.Optional(Type.String({ pattern: "^rediss?://" })),
   CLUSTER_NODE_TTL_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 15 }),
   WORKERS: Type.Integer({ minimum: 1, default: 1 }),
+  CLUSTER_LOCAL_BROADCASTS: Type.Boolean({ default: true }),
   // Security (docs/security.md)
   WS_SESSION_IDS: Type.Union([Type.Literal("any"), Type.Literal("strong")], { default: "any" }),
   WS_CONNECT_TIMEOUT: Type.Number({ exclusiveMinimum: 0, default: 5 }),
@@ -187,6 +188,8 @@ export interface Config {
   clusterNodeTtlMs: number;
   /** Worker processes behind this one port (src/cluster/workers.ts). */
   workers: number;
+  /** A broadcast to a session with no member on another node stays on this one (src/cluster/peer-groups.ts). */
+  clusterLocalBroadcasts: boolean;
   /** `local`: while Redis is unreachable, admit under this node's own caps. */
   admissionOnRedisDown: "refuse" | "local";
   /** Stream writes kept per node while Redis is down, written when it returns. */
@@ -385,6 +388,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: checked.REDIS_URL,
     clusterNodeTtlMs: checked.CLUSTER_NODE_TTL_SECONDS * 1000,
     workers: checked.WORKERS,
+    clusterLocalBroadcasts: checked.CLUSTER_LOCAL_BROADCASTS,
     admissionOnRedisDown: checked.CLUSTER_ADMISSION_ON_REDIS_DOWN,
     outageBufferEvents: checked.CLUSTER_OUTAGE_BUFFER_EVENTS,
     backend: {

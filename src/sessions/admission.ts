@@ -52,6 +52,8 @@ interface AdmissionDeps {
   authenticator: JwtAuthenticator | undefined;
   isAccepting: () => boolean;
   log: Logger;
+  /** Tells the other nodes this one is about to have a member of the session (Fanout). */
+  memberArriving?: (sessionId: string) => Promise<void>;
 }
 
 export type Admit = (handshake: Handshake, lifecycle: Lifecycle) => Promise<Admitted | null>;
@@ -106,6 +108,8 @@ export function createAdmission(deps: AdmissionDeps): Admit {
         });
       if (!result.admitted) throw refusal(result.reason, sessionId, deps.config);
       if (slot.taken()) return null; // the client left while we waited: released already
+      // Before the look-up: a run that starts after it then broadcasts to this node too.
+      await deps.memberArriving?.(sessionId);
       // Looked up now so the connection joins the run's catch-up group before it is told `connected`.
       const run = await deps.state.runs.current(sessionId).catch(() => null);
       if (lifecycle.gone()) return null; // released by the guard

@@ -45,6 +45,11 @@ export interface Bus {
   broadcast(target: BroadcastTarget, event: WireEvent): void;
   /** Asks every other node; resolves with the replies that came within `timeoutMs`. */
   askPeers(name: string, request: unknown, timeoutMs: number): Promise<unknown[]>;
+  /**
+   * A connection of `group` is about to join on this node: resolves once every
+   * node that could broadcast to the group knows to include this one.
+   */
+  memberArriving(group: string): Promise<void>;
   /** Answers what other nodes ask under `name`. */
   answerPeers(name: string, answer: (request: unknown) => unknown): void;
   /**
@@ -67,6 +72,14 @@ export class Fanout {
   toSession(sessionId: string, event: WireEvent, exceptCatchingUp?: StreamRef): void {
     const except = exceptCatchingUp ? [catchUpGroup(exceptCatchingUp)] : [];
     this.bus.broadcast({ groups: [sessionGroup(sessionId)], except }, event);
+  }
+
+  /**
+   * Before admission looks up the session's run: the other nodes then know
+   * this node has a member, so no broadcast of a later run stays on theirs.
+   */
+  sessionMemberArriving(sessionId: string): Promise<void> {
+    return this.bus.memberArriving(sessionGroup(sessionId));
   }
 
   toProject(projectId: string, event: WireEvent): void {

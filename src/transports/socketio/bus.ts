@@ -1,5 +1,6 @@
 import type { BroadcastOptions } from "socket.io-adapter";
 import type { Logger } from "../../core/logger.js";
+import type { PeerGroups } from "../../cluster/peer-groups.js";
 import type { BroadcastTarget, Bus, GroupMembership, WireEvent } from "../../sessions/fanout.js";
 import type { GatewayServer } from "./types.js";
 
@@ -44,17 +45,28 @@ export class SocketIoBus implements Bus {
   /** Connections of a dialect (either transport), each fed the native event to translate for itself. */
   private readonly translated = new Map<string, TranslatedDelivery>();
   private extended = false;
+  /** Set in a cluster: which session groups have members elsewhere (src/cluster/peer-groups.ts). */
+  private peerGroups: PeerGroups | undefined;
 
   constructor(
     private readonly io: GatewayServer,
     private readonly log: Logger,
   ) {}
 
+  /** From now on, a broadcast to sessions with no member on another node stays on this one. */
+  keepLocalBroadcasts(peerGroups: PeerGroups): void {
+    this.peerGroups = peerGroups;
+  }
+
   broadcast({ groups, except = [], local = false }: BroadcastTarget, event: WireEvent): void {
     let operator = this.io.except(except);
     if (groups.length > 0) operator = operator.to(groups);
-    if (local) operator = operator.local;
+    if (local || this.peerGroups?.keepsLocal(groups)) operator = operator.local;
     operator.emit(event.type, event);
+  }
+
+  memberArriving(group: string): Promise<void> {
+    return this.peerGroups?.arriving(group) ?? Promise.resolve();
   }
 
   askPeers(name: string, request: unknown, timeoutMs: number): Promise<unknown[]> {
