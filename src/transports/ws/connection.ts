@@ -3,6 +3,7 @@ import type { Logger } from "../../core/logger.js";
 import type { Connection } from "../../sessions/connection.js";
 import type { GroupMembership } from "../../sessions/fanout.js";
 import { pauseSocket } from "../pause-reading.js";
+import { socketUnder, type Corkable, type TurnCork } from "../turn-cork.js";
 
 /** Close codes a client can branch on (RFC 6455 §7.4). */
 export const CLOSE = {
@@ -29,6 +30,8 @@ export class PlainConnection implements Connection {
   lastHeard = performance.now();
   lastPinged = performance.now();
   private closing = false;
+  /** Where this connection's frames are held for the rest of the turn (WS_CORK_FRAMES). */
+  private readonly socket: Corkable | undefined;
 
   constructor(
     readonly id: string,
@@ -36,7 +39,9 @@ export class PlainConnection implements Connection {
     private readonly groups: GroupMembership,
     private readonly maxBufferedBytes: number,
     private log: Logger,
+    private readonly cork: TurnCork | undefined,
   ) {
+    this.socket = cork ? socketUnder(ws) : undefined;
     ws.on("pong", () => this.heard());
     ws.once("close", () => groups.leaveAll(this.id));
   }
@@ -60,6 +65,7 @@ export class PlainConnection implements Connection {
    */
   sendFrame(frame: string): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.socket) this.cork?.hold(this.socket);
     this.ws.send(frame);
     if (this.ws.bufferedAmount <= this.maxBufferedBytes) return;
     this.log.warn("closing the connection: the client does not read its output", {
