@@ -1,5 +1,5 @@
 import type { GatewaySocket as Socket } from "./types.js";
-import type { Logger } from "../../core/logger.js";
+import type { LogSource } from "../../core/logger.js";
 
 interface EnginePacket {
   data?: unknown;
@@ -25,7 +25,7 @@ export interface RawWebSocket {
  * The engine's buffer is tracked incrementally ("packetCreate" adds, "flush"
  * empties it), so the check costs a few additions per packet, never a scan.
  */
-export function capPendingOutput(socket: Socket, maxBytes: number, log: Logger): void {
+export function capPendingOutput(socket: Socket, maxBytes: number, logs: LogSource): void {
   const conn = socket.conn;
   let queuedBytes = 0;
   let closing = false;
@@ -34,7 +34,7 @@ export function capPendingOutput(socket: Socket, maxBytes: number, log: Logger):
     if (closing) return;
     queuedBytes += sizeOf(packet.data);
     if (queuedBytes + transportBuffered(socket) <= maxBytes) return;
-    log.warn("closing the connection: the client does not read its output", {
+    logs.log.warn("closing the connection: the client does not read its output", {
       reason: "slow_consumer",
       limit_bytes: maxBytes,
       pending_bytes: queuedBytes + transportBuffered(socket),

@@ -1,5 +1,5 @@
 import type { GatewaySocket as Socket } from "./types.js";
-import type { Logger } from "../../core/logger.js";
+import type { LogSource } from "../../core/logger.js";
 import { closeNow } from "./output-cap.js";
 
 /**
@@ -16,7 +16,7 @@ import { closeNow } from "./output-cap.js";
 export function measurePackets(
   socket: Socket,
   limits: { maxMessageBytes: number; maxFrameBytes: number },
-  log: Logger,
+  logs: LogSource,
 ): () => number {
   let packetBytes = 0;
   socket.conn.on("packet", (packet: { type: string; data?: unknown }) => {
@@ -31,7 +31,7 @@ export function measurePackets(
     }
     if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) packetBytes += data.byteLength;
     if (packetBytes > limits.maxFrameBytes && socket.connected) {
-      log.warn("closing the connection: a packet's attachments exceed WS_MAX_FRAME_BYTES", {
+      logs.log.warn("closing the connection: a packet's attachments exceed WS_MAX_FRAME_BYTES", {
         limit_bytes: limits.maxFrameBytes,
         received_bytes: packetBytes,
       });

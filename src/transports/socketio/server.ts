@@ -85,8 +85,8 @@ export function serveSocketIo(io: GatewayServer, config: Config, core: SessionCo
   io.on("connection", (socket) => {
     const conn = socketConnection(socket);
     const { ctx, receive } = core.open(conn, socket.data.admitted);
-    capPendingOutput(socket, config.abuse.maxBufferedBytes, ctx.log);
-    const packetBytes = measurePackets(socket, config.limits, ctx.log);
+    capPendingOutput(socket, config.abuse.maxBufferedBytes, ctx);
+    const packetBytes = measurePackets(socket, config.limits, ctx);
     // The socket's only packet middleware; it never passes a packet on.
     socket.use((packet) => {
       const bytes = packetBytes();

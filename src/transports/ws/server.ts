@@ -157,7 +157,7 @@ export function servePlainWebSocket(
     // Over maxPayload, a bad frame or a reset: ws closes the connection itself; logged, never thrown.
     ws.on("error", (error) => log.info("plain WebSocket error", { connection_id: conn.id, error }));
     const { ctx, receive } = core.open(conn, admitted);
-    conn.useLog(ctx.log);
+    conn.useLogs(ctx);
     ws.on("message", (data, isBinary) => {
       conn.heard();
       receiveFrame(receive, conn, data, isBinary);
