@@ -84,6 +84,8 @@ function guardOptionsOf(config: Config): FloodGuardOptions {
  */
 class Dispatcher {
   private readonly guard: FloodGuard;
+  /** Bound, not an arrow: under tsx an arrow per connection would also carry its name. */
+  readonly receive: Receive;
 
   constructor(
     private readonly conn: Connection,
@@ -92,9 +94,10 @@ class Dispatcher {
     private readonly keys: BudgetKeys,
   ) {
     this.guard = new FloodGuard(guardOptionsOf(deps.config));
+    this.receive = this.take.bind(this);
   }
 
-  readonly receive: Receive = ({ type, payload, bytes, reply, malformed }) => {
+  private take({ type, payload, bytes, reply, malformed }: Incoming): void {
     metrics.eventReceived(type, this.deps.handlers);
     this.deps.connections.countMessage(this.ctx.connectionId);
     // The cheap path: a flood is refused here, synchronously, before any promise or store call.
@@ -108,7 +111,7 @@ class Dispatcher {
         metrics.timedAck(reply, type, this.deps.handlers),
         malformed,
       );
-  };
+  }
 
   private async dispatch(
     type: unknown,
