@@ -96,6 +96,8 @@ const EnvSchema = Type.Object({
   WS_RATE_LIMIT_PER_USER_PER_SEC: Type.Integer({ minimum: 1, default: 200 }),
   WS_RATE_LIMIT_DISCONNECT_AFTER: Type.Number({ minimum: 0, default: 10 }),
   WS_MAX_BUFFERED_BYTES: Type.Integer({ minimum: 1024, default: 4194304 }),
+  // Both transports' write path (src/transports/turn-cork.ts).
+  WS_CORK_FRAMES: Type.Boolean({ default: true }),
   // The plain WebSocket endpoint (src/transports/ws/).
   WS_PLAIN_ENABLED: Type.Boolean({ default: true }),
   WS_PLAIN_PATHS: Type.String({ default: PLAIN_PATH_PATTERNS.join(",") }),
@@ -215,6 +217,8 @@ export interface Config {
     /** Output waiting for a client that does not read; over it the connection is closed. */
     maxBufferedBytes: number;
   };
+  /** A connection's frames of one event-loop turn leave in one write (src/transports/turn-cork.ts). */
+  corkFrames: boolean;
   plainWebSocket: {
     enabled: boolean;
     /** Path patterns served, with `{session_id}` and `{project_id}` placeholders. */
@@ -406,6 +410,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       rateLimitDisconnectAfterMs: checked.WS_RATE_LIMIT_DISCONNECT_AFTER * 1000,
       maxBufferedBytes: checked.WS_MAX_BUFFERED_BYTES,
     },
+    corkFrames: checked.WS_CORK_FRAMES,
     plainWebSocket: {
       enabled: checked.WS_PLAIN_ENABLED,
       paths: plainPaths.filter(isPlainPathPattern),

@@ -3,6 +3,11 @@ import winston from "winston";
 
 export type Logger = winston.Logger;
 
+/** Where a logger is read when a line is written (a connection makes its own on first use). */
+export interface LogSource {
+  readonly log: Logger;
+}
+
 /**
  * An Error in log metadata has no enumerable properties, so JSON.stringify
  * writes `{}`; both formats log these fields instead.

@@ -74,7 +74,7 @@ export function createAdmission(deps: AdmissionDeps): Admit {
     const { connectionId } = handshake;
     // Registered before the first await: the client may vanish at any moment
     // below, and a place it took must still be given back.
-    const slot = guardSlot(lifecycle, () => deps.state.connections.release(connectionId));
+    const slot = new SlotGuard(lifecycle, deps.state, connectionId);
     try {
       if (!deps.isAccepting()) throw new GatewayError("shutting_down");
       const dialect = dialectOver(handshake.dialect, handshake.transport);
@@ -121,7 +121,7 @@ export function createAdmission(deps: AdmissionDeps): Admit {
         principal: principalOf(user, handshake.address),
         dialect,
         connectedAt,
-        releaseSlot: slot.release,
+        releaseSlot: slot.release.bind(slot),
         ...(run ? { currentRun: run.messageId } : {}),
       };
     } catch (error) {
@@ -148,46 +148,46 @@ function dialectOver(requested: unknown, transport: TransportName): Dialect {
   return dialect;
 }
 
-interface SlotGuard {
-  /** True once the client's transport has closed. */
-  readonly gone: boolean;
-  /** Records that the place was taken; returns true (and releases it) if the client is gone already. */
-  taken(): boolean;
-  /** Gives the place back at most once, however many paths ask. */
-  readonly release: () => Promise<void>;
-}
-
 /**
  * The one owner of a handshake's place under the caps. It is given back exactly
  * once: when the transport closes (even mid-admission, when Socket.IO drops
  * the half-made socket without a `disconnect`, or a plain WebSocket client
  * drops its TCP socket before the upgrade completes), on a refusal, or on
- * disconnect.
+ * disconnect. A class: every open connection keeps one.
  */
-function guardSlot(lifecycle: Lifecycle, release: () => Promise<void>): SlotGuard {
-  let taken = false;
-  let gone = lifecycle.gone();
-  let released: Promise<void> | undefined;
-  const releaseOnce = (): Promise<void> => {
-    if (!taken) return Promise.resolve();
-    released ??= release();
-    return released;
-  };
-  lifecycle.onGone(() => {
-    gone = true;
-    void releaseOnce();
-  });
-  return {
-    get gone() {
-      return gone;
-    },
-    taken() {
-      taken = true;
-      if (gone) void releaseOnce();
-      return gone;
-    },
-    release: releaseOnce,
-  };
+class SlotGuard {
+  /** True once the client's transport has closed. */
+  gone: boolean;
+  private isTaken = false;
+  private released: Promise<void> | undefined;
+
+  constructor(
+    lifecycle: Lifecycle,
+    private readonly state: GatewayState,
+    private readonly connectionId: string,
+  ) {
+    this.gone = lifecycle.gone();
+    lifecycle.onGone(this.onGone.bind(this));
+  }
+
+  /** Records that the place was taken; returns true (and releases it) if the client is gone already. */
+  taken(): boolean {
+    this.isTaken = true;
+    if (this.gone) void this.release();
+    return this.gone;
+  }
+
+  /** Gives the place back at most once, however many paths ask. */
+  release(): Promise<void> {
+    if (!this.isTaken) return Promise.resolve();
+    this.released ??= this.state.connections.release(this.connectionId);
+    return this.released;
+  }
+
+  private onGone(): void {
+    this.gone = true;
+    void this.release();
+  }
 }
 
 function refusal(reason: RefusalReason, sessionId: string, config: Config) {

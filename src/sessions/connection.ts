@@ -6,7 +6,12 @@ import type { Config } from "../core/config.js";
 import { GatewayError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { serverEvent, type Emit } from "../core/protocol.js";
-import type { HandlerContext } from "../registry/handler-context.js";
+import type {
+  BackendLink,
+  HandlerContext,
+  ProjectRooms,
+  SessionRunControl,
+} from "../registry/handler-context.js";
 import type { ClusterRuns } from "../runs/cluster-runs.js";
 import type { RunManager } from "../runs/run-manager.js";
 import type { GatewayState, TransportName } from "../state/types.js";
@@ -57,81 +62,14 @@ export function openSession(
   admitted: Admitted,
   deps: SessionDeps,
 ): HandlerContext {
-  const { sessionId, user, principal, currentRun, releaseSlot } = admitted;
-  const connectionId = conn.id;
-  const threadId = conversationThreadOf(sessionId, user);
-  const closed = new AbortController();
-  const log = deps.log.child({ connection_id: connectionId, session_id: sessionId });
-
-  const emit: Emit = (type, data) => conn.send(type, serverEvent(type, data));
-  const emitToSession: Emit = (type, data) =>
-    deps.fanout.toSession(sessionId, serverEvent(type, data) as WireEvent);
-
-  const ctx: HandlerContext = {
-    connectionId,
-    sessionId,
-    user,
-    log,
-    signal: closed.signal,
-    emit,
-    emitToSession,
-    emitToProject(projectId, type, data) {
-      deps.fanout.toProject(projectId, serverEvent(type, data) as WireEvent);
-    },
-    projects: {
-      async join(projectId) {
-        if (!canJoinProject(user, projectId)) {
-          throw new GatewayError("forbidden", `You may not join project ${projectId}`);
-        }
-        conn.join(projectGroup(projectId));
-        return deps.state.projects.join(projectId, connectionId);
-      },
-      async leave(projectId) {
-        if (!conn.has(projectGroup(projectId))) {
-          throw new GatewayError("not_in_project", `You have not joined project ${projectId}`);
-        }
-        conn.leave(projectGroup(projectId));
-        return deps.state.projects.leave(projectId, connectionId);
-      },
-      isMember: (projectId) => conn.has(projectGroup(projectId)),
-    },
-    tools: deps.tools,
-    backend: {
-      connected: deps.backend !== undefined,
-      publish(kind, projectId, data) {
-        const id = randomUUID();
-        deps.backend?.publish({
-          id,
-          kind,
-          project_id: projectId,
-          session_id: sessionId,
-          user: user?.id ?? null,
-          data,
-          timestamp: new Date().toISOString(),
-        });
-        return id;
-      },
-    },
-    runs: {
-      vendor: deps.vendor,
-      submit: (request, messageId) =>
-        deps.clusterRuns.submit(
-          { sessionId, principal: principal.key, threadId },
-          request,
-          messageId,
-        ),
-      cancel: (messageId) => deps.clusterRuns.cancel(sessionId, messageId),
-      resume: (messageId, afterSeq) =>
-        deps.runs.resume(conn, { sessionId, messageId }, afterSeq, closed.signal),
-    },
-  };
-
+  const ctx = new SessionContext(conn, admitted, deps);
+  const { sessionId, user, releaseSlot, currentRun } = admitted;
   const expiresAt = user?.expiresAt;
   if (expiresAt !== undefined) {
     // Told first, so a client knows to fetch a fresh token before it reconnects.
-    closeWhenExpired(expiresAt, closed.signal, () => {
-      log.info("token expired: disconnecting");
-      emit("token_expired", {
+    closeWhenExpired(expiresAt, conn, () => {
+      ctx.log.info("token expired: disconnecting");
+      ctx.emit("token_expired", {
         message: "Your token has expired: reconnect with a fresh one",
         expired_at: expiresAt / 1000,
       });
@@ -141,29 +79,186 @@ export function openSession(
   deps.runs.onConnection(conn, sessionId, currentRun);
   conn.join(sessionGroup(sessionId));
   conn.onClose((reason) => {
-    closed.abort(new Error("The connection closed"));
-    log.info("disconnected", { reason });
-    void Promise.all([releaseSlot(), deps.state.projects.leaveAll(connectionId)])
+    ctx.markClosed();
+    // Below info, the child logger is never made for the line it would drop.
+    if (deps.log.isInfoEnabled()) ctx.log.info("disconnected", { reason });
+    void Promise.all([releaseSlot(), deps.state.projects.leaveAll(conn.id)])
       .then(() => deps.runs.onSessionLeft(sessionId))
-      .catch((error: unknown) => log.error("clean-up after disconnect failed", { error }));
+      .catch((error: unknown) => ctx.log.error("clean-up after disconnect failed", { error }));
   });
-  log.info("connected", { user: user?.id ?? null, transport: conn.transport });
-  emit("connected", {
-    connection_id: connectionId,
-    session_id: sessionId,
-    message: "Connected to the agent gateway",
-    heartbeat: {
-      interval_ms: deps.config.heartbeat.intervalMs,
-      timeout_ms: deps.config.heartbeat.timeoutMs,
-    },
-  });
+  if (deps.log.isInfoEnabled())
+    ctx.log.info("connected", { user: user?.id ?? null, transport: conn.transport });
+  conn.send(
+    "connected",
+    serverEvent("connected", {
+      connection_id: conn.id,
+      session_id: sessionId,
+      message: "Connected to the agent gateway",
+      heartbeat: {
+        interval_ms: deps.config.heartbeat.intervalMs,
+        timeout_ms: deps.config.heartbeat.timeoutMs,
+      },
+    }),
+  );
   return ctx;
+}
+
+/**
+ * A connection's handler context. An idle connection is most of what a
+ * gateway holds, so the parts a handler may never touch (its child logger,
+ * the AbortController behind `signal`, the emit functions, the project,
+ * run and back-end views) are made on first use and kept; each behaves as
+ * if it had been made at connect. Functions stay callable when detached
+ * (`const { emit } = ctx`).
+ */
+class SessionContext implements HandlerContext {
+  readonly connectionId: string;
+  readonly sessionId: string;
+  readonly user: Admitted["user"];
+  readonly tools: ToolRegistry;
+  private logger: Logger | undefined;
+  private closedController: AbortController | undefined;
+  private closed = false;
+  private emitToConnection: Emit | undefined;
+  private emitToAll: Emit | undefined;
+  private projectRooms: ProjectRooms | undefined;
+  private runControl: SessionRunControl | undefined;
+  private backendLink: BackendLink | undefined;
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly admitted: Admitted,
+    private readonly deps: SessionDeps,
+  ) {
+    this.connectionId = conn.id;
+    this.sessionId = admitted.sessionId;
+    this.user = admitted.user;
+    this.tools = deps.tools;
+  }
+
+  get log(): Logger {
+    this.logger ??= this.deps.log.child({
+      connection_id: this.connectionId,
+      session_id: this.sessionId,
+    });
+    return this.logger;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.closedController) {
+      this.closedController = new AbortController();
+      if (this.closed) this.closedController.abort(new Error("The connection closed"));
+    }
+    return this.closedController.signal;
+  }
+
+  /** The connection has closed: `signal` fires, now or when first asked for. */
+  markClosed(): void {
+    this.closed = true;
+    this.closedController?.abort(new Error("The connection closed"));
+  }
+
+  get emit(): Emit {
+    const conn = this.conn;
+    this.emitToConnection ??= (type, data) => conn.send(type, serverEvent(type, data));
+    return this.emitToConnection;
+  }
+
+  get emitToSession(): Emit {
+    const { fanout } = this.deps;
+    const sessionId = this.sessionId;
+    this.emitToAll ??= (type, data) =>
+      fanout.toSession(sessionId, serverEvent(type, data) as WireEvent);
+    return this.emitToAll;
+  }
+
+  get emitToProject(): HandlerContext["emitToProject"] {
+    const { fanout } = this.deps;
+    return (projectId, type, data) =>
+      fanout.toProject(projectId, serverEvent(type, data) as WireEvent);
+  }
+
+  get projects(): ProjectRooms {
+    this.projectRooms ??= projectRooms(this.conn, this.user, this.deps);
+    return this.projectRooms;
+  }
+
+  get backend(): BackendLink {
+    this.backendLink ??= backendLink(this.sessionId, this.user, this.deps);
+    return this.backendLink;
+  }
+
+  get runs(): SessionRunControl {
+    this.runControl ??= runControl(this.conn, this.admitted, this.deps, () => this.signal);
+    return this.runControl;
+  }
+}
+
+function projectRooms(conn: Connection, user: Admitted["user"], deps: SessionDeps): ProjectRooms {
+  const connectionId = conn.id;
+  return {
+    async join(projectId) {
+      if (!canJoinProject(user, projectId)) {
+        throw new GatewayError("forbidden", `You may not join project ${projectId}`);
+      }
+      conn.join(projectGroup(projectId));
+      return deps.state.projects.join(projectId, connectionId);
+    },
+    async leave(projectId) {
+      if (!conn.has(projectGroup(projectId))) {
+        throw new GatewayError("not_in_project", `You have not joined project ${projectId}`);
+      }
+      conn.leave(projectGroup(projectId));
+      return deps.state.projects.leave(projectId, connectionId);
+    },
+    isMember: (projectId) => conn.has(projectGroup(projectId)),
+  };
+}
+
+function backendLink(sessionId: string, user: Admitted["user"], deps: SessionDeps): BackendLink {
+  return {
+    connected: deps.backend !== undefined,
+    publish(kind, projectId, data) {
+      const id = randomUUID();
+      deps.backend?.publish({
+        id,
+        kind,
+        project_id: projectId,
+        session_id: sessionId,
+        user: user?.id ?? null,
+        data,
+        timestamp: new Date().toISOString(),
+      });
+      return id;
+    },
+  };
+}
+
+function runControl(
+  conn: Connection,
+  { sessionId, user, principal }: Admitted,
+  deps: SessionDeps,
+  closed: () => AbortSignal,
+): SessionRunControl {
+  const threadId = conversationThreadOf(sessionId, user);
+  return {
+    vendor: deps.vendor,
+    submit: (request, messageId) =>
+      deps.clusterRuns.submit(
+        { sessionId, principal: principal.key, threadId },
+        request,
+        messageId,
+      ),
+    cancel: (messageId) => deps.clusterRuns.cancel(sessionId, messageId),
+    resume: (messageId, afterSeq) =>
+      deps.runs.resume(conn, { sessionId, messageId }, afterSeq, closed()),
+  };
 }
 
 /** setTimeout's longest delay; a later expiry re-arms on the way. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-function closeWhenExpired(expiresAt: number, closed: AbortSignal, expire: () => void): void {
+function closeWhenExpired(expiresAt: number, conn: Connection, expire: () => void): void {
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
     const delay = expiresAt - Date.now();
@@ -171,6 +266,6 @@ function closeWhenExpired(expiresAt: number, closed: AbortSignal, expire: () => 
     timer = setTimeout(arm, Math.min(delay, MAX_TIMER_MS));
     timer.unref();
   };
-  closed.addEventListener("abort", () => clearTimeout(timer), { once: true });
+  conn.onClose(() => clearTimeout(timer));
   arm();
 }

@@ -9,7 +9,7 @@ import type { ConnectionRegistry } from "../state/types.js";
 import type { Admitted } from "./admission.js";
 import type { Connection } from "./connection.js";
 import { metrics } from "../metrics/instruments.js";
-import { echoedType, FloodGuard, type RateScope } from "./flood-guard.js";
+import { echoedType, FloodGuard, type FloodGuardOptions, type RateScope } from "./flood-guard.js";
 import { consumeShared, type BudgetKeys, type SharedBudgets } from "./shared-budgets.js";
 
 type Ack = (response: AckResponse) => void;
@@ -57,43 +57,75 @@ export function createDispatcher(
   ctx: HandlerContext,
   deps: DispatcherDeps,
 ): Receive {
-  const { maxMessageBytes, handlerTimeoutMs, rateLimitPerSec, maxPayloadDepth } =
-    deps.config.limits;
-  const { abuse } = deps.config;
-  const perSecond: Record<RateScope, number> = {
-    connection: rateLimitPerSec,
-    session: abuse.rateLimitPerSessionPerSec,
-    user: abuse.rateLimitPerUserPerSec,
-    ip: abuse.rateLimitPerUserPerSec,
-  };
-  const guard = new FloodGuard({
-    perSec: rateLimitPerSec,
-    disconnectAfterMs: abuse.rateLimitDisconnectAfterMs,
-    reportIntervalMs: RATE_REFUSAL_REPORT_MS,
-  });
-  const keys: BudgetKeys = { sessionId: ctx.sessionId, person: admitted.principal };
+  return new Dispatcher(conn, ctx, deps, { sessionId: ctx.sessionId, person: admitted.principal })
+    .receive;
+}
 
-  return ({ type, payload, bytes, reply, malformed }) => {
-    metrics.eventReceived(type, deps.handlers);
-    deps.connections.countMessage(ctx.connectionId);
+/** The flood guard's settings, one object for every connection of a configuration. */
+const guardOptions = new WeakMap<Config, FloodGuardOptions>();
+
+function guardOptionsOf(config: Config): FloodGuardOptions {
+  let options = guardOptions.get(config);
+  if (!options) {
+    options = {
+      perSec: config.limits.rateLimitPerSec,
+      disconnectAfterMs: config.abuse.rateLimitDisconnectAfterMs,
+      reportIntervalMs: RATE_REFUSAL_REPORT_MS,
+    };
+    guardOptions.set(config, options);
+  }
+  return options;
+}
+
+/**
+ * One connection's dispatcher. A class, not a family of closures: every
+ * idle connection keeps one, so its methods live on the prototype and only
+ * `receive` is a function of its own.
+ */
+class Dispatcher {
+  private readonly guard: FloodGuard;
+  /** Bound, not an arrow: under tsx an arrow per connection would also carry its name. */
+  readonly receive: Receive;
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly ctx: HandlerContext,
+    private readonly deps: DispatcherDeps,
+    private readonly keys: BudgetKeys,
+  ) {
+    this.guard = new FloodGuard(guardOptionsOf(deps.config));
+    this.receive = this.take.bind(this);
+  }
+
+  private take({ type, payload, bytes, reply, malformed }: Incoming): void {
+    metrics.eventReceived(type, this.deps.handlers);
+    this.deps.connections.countMessage(this.ctx.connectionId);
     // The cheap path: a flood is refused here, synchronously, before any promise or store call.
-    const waitMs = guard.take(performance.now());
-    if (waitMs > 0) refuseRate(echoedType(type), "connection", waitMs, reply);
+    const waitMs = this.guard.take(performance.now());
+    if (waitMs > 0) this.refuseRate(echoedType(type), "connection", waitMs, reply);
     else
-      void dispatch(type, payload, bytes, metrics.timedAck(reply, type, deps.handlers), malformed);
-  };
+      void this.dispatch(
+        type,
+        payload,
+        bytes,
+        metrics.timedAck(reply, type, this.deps.handlers),
+        malformed,
+      );
+  }
 
-  async function dispatch(
+  private async dispatch(
     type: unknown,
     payload: unknown,
     bytes: number,
     ack: Ack | undefined,
     malformed: GatewayError | undefined,
   ) {
+    const { ctx, deps } = this;
+    const { maxMessageBytes, handlerTimeoutMs, maxPayloadDepth } = deps.config.limits;
     const started = performance.now();
     try {
-      const shared = await consumeShared(deps.budgets, keys);
-      if (shared) return refuseRate(echoedType(type), shared.scope, shared.retryAfterMs, ack);
+      const shared = await consumeShared(deps.budgets, this.keys);
+      if (shared) return this.refuseRate(echoedType(type), shared.scope, shared.retryAfterMs, ack);
       if (bytes > maxMessageBytes) {
         throw new GatewayError(
           "message_too_large",
@@ -123,7 +155,7 @@ export function createDispatcher(
       // server CPU per ping (docs/performance.md).
       const debug = ctx.log.isDebugEnabled();
       if (debug) ctx.log.debug("event payload", { request_type: type, payload });
-      const data = await runWithTimeout(
+      const data = await this.runWithTimeout(
         handler,
         payload,
         handler.definition.timeoutMs ?? handlerTimeoutMs,
@@ -147,7 +179,7 @@ export function createDispatcher(
         ctx.log.info("event refused", { request_type: requestType, code: gatewayError.code });
       }
       metrics.eventRefused(requestType, gatewayError.code, deps.handlers);
-      refuse(toWireError(gatewayError), requestType, ack);
+      this.refuse(toWireError(gatewayError), requestType, ack);
     }
   }
 
@@ -155,12 +187,12 @@ export function createDispatcher(
    * The details travel once: in the ack when there is one (the `error` event
    * then says only what failed), else in the `error` event.
    */
-  function refuse(wire: WireError, requestType: string, ack: Ack | undefined): void {
+  private refuse(wire: WireError, requestType: string, ack: Ack | undefined): void {
     if (ack) {
       ack({ ok: false, error: wire });
-      ctx.emit("error", { code: wire.code, message: wire.message, request_type: requestType });
+      this.ctx.emit("error", { code: wire.code, message: wire.message, request_type: requestType });
     } else {
-      ctx.emit("error", { ...wire, request_type: requestType });
+      this.ctx.emit("error", { ...wire, request_type: requestType });
     }
   }
 
@@ -169,31 +201,32 @@ export function createDispatcher(
    * `error` event come once per interval, so a flood costs neither a log line
    * nor an output packet per event.
    */
-  function refuseRate(
+  private refuseRate(
     requestType: string,
     scope: RateScope,
     retryAfterMs: number,
     ack: Ack | undefined,
   ): void {
+    const { ctx, deps, guard } = this;
     if (ctx.signal.aborted) return;
     metrics.rateLimitRefused(requestType, scope, deps.handlers);
     const wire = toWireError(
       new GatewayError(
         "rate_limited",
-        `At most ${perSecond[scope]} events per second ${SCOPE_WORDING[scope]}`,
+        `At most ${perSecond(deps.config, scope)} events per second ${SCOPE_WORDING[scope]}`,
         { scope, retry_after_ms: retryAfterMs },
       ),
     );
     const refusal = guard.refuse(performance.now(), scope);
-    if (refusal.disconnect) return disconnectFlooder(requestType, refusal.count);
-    if (scope === "connection") stopReadingFor(retryAfterMs);
+    if (refusal.disconnect) return this.disconnectFlooder(requestType, refusal.count);
+    if (scope === "connection") this.stopReadingFor(retryAfterMs);
     if (refusal.report) {
       ctx.log.warn("events refused: rate limited", {
         request_type: requestType,
         scope,
         refused: refusal.count,
       });
-      refuse(wire, requestType, ack);
+      this.refuse(wire, requestType, ack);
     } else {
       ack?.({ ok: false, error: wire });
     }
@@ -205,34 +238,35 @@ export function createDispatcher(
    * ping's p99 went to 9 s). Not reading the flooder's socket until its budget
    * refills leaves the rest of the flood in the kernel, and TCP slows the sender.
    */
-  function stopReadingFor(ms: number): void {
-    conn.pauseReading(ms);
+  private stopReadingFor(ms: number): void {
+    this.conn.pauseReading(ms);
   }
 
-  function disconnectFlooder(requestType: string, refusedSinceReport: number): void {
-    const seconds = abuse.rateLimitDisconnectAfterMs / 1000;
-    ctx.log.warn("disconnected: rate limited", {
+  private disconnectFlooder(requestType: string, refusedSinceReport: number): void {
+    const { config } = this.deps;
+    const seconds = config.abuse.rateLimitDisconnectAfterMs / 1000;
+    this.ctx.log.warn("disconnected: rate limited", {
       reason: "rate_limited",
       request_type: requestType,
       refused: refusedSinceReport,
-      refused_total: guard.refused,
+      refused_total: this.guard.refused,
     });
-    ctx.emit("error", {
+    this.ctx.emit("error", {
       code: "rate_limited",
-      message: `Over ${rateLimitPerSec} events per second for ${seconds} s: disconnected`,
+      message: `Over ${config.limits.rateLimitPerSec} events per second for ${seconds} s: disconnected`,
       request_type: requestType,
       details: { scope: "connection", reason: "rate_limited" },
     });
     // Not at once: the client should read why; one that does not read meets the output cap.
-    conn.close("rate_limited");
+    this.conn.close("rate_limited");
   }
 
-  async function runWithTimeout(
+  private async runWithTimeout(
     handler: LoadedHandler,
     payload: unknown,
     timeoutMs: number,
   ): Promise<unknown> {
-    const result = handler.definition.handle(payload, ctx);
+    const result = handler.definition.handle(payload, this.ctx);
     if (!(result instanceof Promise)) return result;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
@@ -252,6 +286,19 @@ export function createDispatcher(
     } finally {
       clearTimeout(timer);
     }
+  }
+}
+
+/** The budget of a scope, for the refusal's message. */
+function perSecond(config: Config, scope: RateScope): number {
+  switch (scope) {
+    case "connection":
+      return config.limits.rateLimitPerSec;
+    case "session":
+      return config.abuse.rateLimitPerSessionPerSec;
+    case "user":
+    case "ip":
+      return config.abuse.rateLimitPerUserPerSec;
   }
 }
 

@@ -25,7 +25,8 @@ export function createSessionCore(admit: Admit, deps: SessionDeps & DispatcherDe
     admit,
     connections: () => live.values(),
     open(conn, admitted) {
-      live.set(conn.id, { transport: conn.transport, sessionId: admitted.sessionId });
+      // Admitted carries both fields already: no object of its own per connection.
+      live.set(conn.id, admitted);
       conn.onClose(() => live.delete(conn.id));
       const translator = admitted.dialect.createTranslator({ sessionId: admitted.sessionId });
       if (translator === passThrough) {

@@ -3,17 +3,48 @@ import { pauseSocket } from "../pause-reading.js";
 import { rawWebSocket } from "./output-cap.js";
 import type { GatewaySocket } from "./types.js";
 
-/** A Socket.IO socket as the session core sees it; its groups are its rooms. */
+/**
+ * A Socket.IO socket as the session core sees it; its groups are its rooms.
+ * A class, not an object of closures: one small object per connection.
+ */
+class SocketIoConnection implements Connection {
+  readonly transport = "socketio" as const;
+
+  constructor(private readonly socket: GatewaySocket) {}
+
+  get id(): string {
+    return this.socket.id;
+  }
+
+  send(type: string, event: object): void {
+    this.socket.emit(type, event);
+  }
+
+  close(): void {
+    this.socket.disconnect(true);
+  }
+
+  join(group: string): void {
+    void this.socket.join(group);
+  }
+
+  leave(group: string): void {
+    void this.socket.leave(group);
+  }
+
+  has(group: string): boolean {
+    return this.socket.rooms.has(group);
+  }
+
+  onClose(callback: (reason: string) => void): void {
+    this.socket.once("disconnect", callback);
+  }
+
+  pauseReading(ms: number): void {
+    pauseSocket(rawWebSocket(this.socket), ms);
+  }
+}
+
 export function socketConnection(socket: GatewaySocket): Connection {
-  return {
-    id: socket.id,
-    transport: "socketio",
-    send: (type, event) => socket.emit(type, event),
-    close: () => socket.disconnect(true),
-    join: (group) => void socket.join(group),
-    leave: (group) => void socket.leave(group),
-    has: (group) => socket.rooms.has(group),
-    onClose: (callback) => socket.once("disconnect", (reason) => callback(reason)),
-    pauseReading: (ms) => pauseSocket(rawWebSocket(socket), ms),
-  };
+  return new SocketIoConnection(socket);
 }

@@ -1,5 +1,5 @@
 import type { GatewaySocket as Socket } from "./types.js";
-import type { Logger } from "../../core/logger.js";
+import type { LogSource } from "../../core/logger.js";
 
 interface EnginePacket {
   data?: unknown;
@@ -25,26 +25,47 @@ export interface RawWebSocket {
  * The engine's buffer is tracked incrementally ("packetCreate" adds, "flush"
  * empties it), so the check costs a few additions per packet, never a scan.
  */
-export function capPendingOutput(socket: Socket, maxBytes: number, log: Logger): void {
-  const conn = socket.conn;
-  let queuedBytes = 0;
-  let closing = false;
-  conn.on("packetCreate", (packet: EnginePacket) => {
-    // Disconnecting queues a packet of its own: this handler runs again inside closeNow.
-    if (closing) return;
-    queuedBytes += sizeOf(packet.data);
-    if (queuedBytes + transportBuffered(socket) <= maxBytes) return;
-    log.warn("closing the connection: the client does not read its output", {
-      reason: "slow_consumer",
-      limit_bytes: maxBytes,
-      pending_bytes: queuedBytes + transportBuffered(socket),
-    });
-    closing = true;
-    closeNow(socket);
+export function capPendingOutput(socket: Socket, maxBytes: number, logs: LogSource): void {
+  const conn = socket.conn as unknown as CappedEngineSocket;
+  conn[CAP] = { socket, maxBytes, logs, queuedBytes: 0, closing: false };
+  // Shared listeners (`this` is the engine socket): nothing but the state above per connection.
+  conn.on("packetCreate", countPacket);
+  conn.on("flush", emptied);
+}
+
+interface CapState {
+  socket: Socket;
+  maxBytes: number;
+  logs: LogSource;
+  queuedBytes: number;
+  closing: boolean;
+}
+
+const CAP = Symbol("output cap");
+
+interface CappedEngineSocket {
+  [CAP]: CapState;
+  on(event: string, listener: (this: CappedEngineSocket, packet: EnginePacket) => void): void;
+}
+
+function countPacket(this: CappedEngineSocket, packet: EnginePacket): void {
+  const cap = this[CAP];
+  // Disconnecting queues a packet of its own: this handler runs again inside closeNow.
+  if (cap.closing) return;
+  cap.queuedBytes += sizeOf(packet.data);
+  const pending = cap.queuedBytes + transportBuffered(cap.socket);
+  if (pending <= cap.maxBytes) return;
+  cap.logs.log.warn("closing the connection: the client does not read its output", {
+    reason: "slow_consumer",
+    limit_bytes: cap.maxBytes,
+    pending_bytes: pending,
   });
-  conn.on("flush", () => {
-    queuedBytes = 0;
-  });
+  cap.closing = true;
+  closeNow(cap.socket);
+}
+
+function emptied(this: CappedEngineSocket): void {
+  this[CAP].queuedBytes = 0;
 }
 
 /**

@@ -6,6 +6,8 @@ import type { AckResponse } from "../../core/protocol.js";
 import { admissionRefusal } from "../../sessions/admission.js";
 import type { SessionCore } from "../../sessions/session-core.js";
 import { socketConnection } from "./connection.js";
+import { TurnCork } from "../turn-cork.js";
+import { corkEngineFlushes } from "./cork-flushes.js";
 import { capPendingOutput } from "./output-cap.js";
 import { measurePackets } from "./packet-size.js";
 import type { GatewayServer, GatewaySocket } from "./types.js";
@@ -50,6 +52,7 @@ export function createSocketIoServer(
 
 /** Admission as middleware, then each admitted socket's events handed to the session core. */
 export function serveSocketIo(io: GatewayServer, config: Config, core: SessionCore, log: Logger) {
+  if (config.corkFrames) corkEngineFlushes(io, new TurnCork());
   io.use((socket, next) => {
     const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
     const lifecycle = {
@@ -82,8 +85,8 @@ export function serveSocketIo(io: GatewayServer, config: Config, core: SessionCo
   io.on("connection", (socket) => {
     const conn = socketConnection(socket);
     const { ctx, receive } = core.open(conn, socket.data.admitted);
-    capPendingOutput(socket, config.abuse.maxBufferedBytes, ctx.log);
-    const packetBytes = measurePackets(socket, config.limits, ctx.log);
+    capPendingOutput(socket, config.abuse.maxBufferedBytes, ctx);
+    const packetBytes = measurePackets(socket, config.limits, ctx);
     // The socket's only packet middleware; it never passes a packet on.
     socket.use((packet) => {
       const bytes = packetBytes();

@@ -1,8 +1,9 @@
 import type { WebSocket } from "ws";
-import type { Logger } from "../../core/logger.js";
+import type { LogSource, Logger } from "../../core/logger.js";
 import type { Connection } from "../../sessions/connection.js";
 import type { GroupMembership } from "../../sessions/fanout.js";
 import { pauseSocket } from "../pause-reading.js";
+import { socketUnder, type Corkable, type TurnCork } from "../turn-cork.js";
 
 /** Close codes a client can branch on (RFC 6455 §7.4). */
 export const CLOSE = {
@@ -29,14 +30,20 @@ export class PlainConnection implements Connection {
   lastHeard = performance.now();
   lastPinged = performance.now();
   private closing = false;
+  /** Where this connection's frames are held for the rest of the turn (WS_CORK_FRAMES). */
+  private readonly socket: Corkable | undefined;
+  /** The connection's own logger, read when a line is written; the server's until then. */
+  private logs: LogSource | undefined;
 
   constructor(
     readonly id: string,
     private readonly ws: WebSocket,
     private readonly groups: GroupMembership,
     private readonly maxBufferedBytes: number,
-    private log: Logger,
+    private readonly serverLog: Logger,
+    private readonly cork: TurnCork | undefined,
   ) {
+    this.socket = cork ? socketUnder(ws) : undefined;
     ws.on("pong", () => this.heard());
     ws.once("close", () => groups.leaveAll(this.id));
   }
@@ -45,9 +52,13 @@ export class PlainConnection implements Connection {
     this.lastHeard = performance.now();
   }
 
-  /** The connection's own logger, once the session core has made it. */
-  useLog(log: Logger): void {
-    this.log = log;
+  /** Where the connection's own logger is, once the session core has opened it. */
+  useLogs(logs: LogSource): void {
+    this.logs = logs;
+  }
+
+  private get log(): Logger {
+    return this.logs?.log ?? this.serverLog;
   }
 
   send(_type: string, event: object): void {
@@ -60,6 +71,7 @@ export class PlainConnection implements Connection {
    */
   sendFrame(frame: string): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.socket) this.cork?.hold(this.socket);
     this.ws.send(frame);
     if (this.ws.bufferedAmount <= this.maxBufferedBytes) return;
     this.log.warn("closing the connection: the client does not read its output", {

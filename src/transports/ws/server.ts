@@ -14,6 +14,7 @@ import type { SessionCore } from "../../sessions/session-core.js";
 import { PlainConnection } from "./connection.js";
 import { ackFrame, binaryFrame, decodeFrame } from "./frames.js";
 import { routeOf, type PlainRoute } from "./routes.js";
+import { TurnCork } from "../turn-cork.js";
 
 /** The HTTP status of a refused upgrade, by error code. */
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -70,6 +71,7 @@ export function servePlainWebSocket(
   const groups = deps.acceptMembers((ids, frame) => {
     for (const id of ids) open.get(id)?.sendFrame(frame);
   });
+  const cork = config.corkFrames ? new TurnCork() : undefined;
   let pending = 0;
   const heartbeat = startHeartbeat(open, config.heartbeat, log);
 
@@ -148,13 +150,14 @@ export function servePlainWebSocket(
       groups,
       config.abuse.maxBufferedBytes,
       log,
+      cork,
     );
     open.set(conn.id, conn);
     ws.once("close", () => open.delete(conn.id));
     // Over maxPayload, a bad frame or a reset: ws closes the connection itself; logged, never thrown.
     ws.on("error", (error) => log.info("plain WebSocket error", { connection_id: conn.id, error }));
     const { ctx, receive } = core.open(conn, admitted);
-    conn.useLog(ctx.log);
+    conn.useLogs(ctx);
     ws.on("message", (data, isBinary) => {
       conn.heard();
       receiveFrame(receive, conn, data, isBinary);
