@@ -140,7 +140,8 @@ describe("corked writes through the gateway", function () {
   for (const yieldEvery of [0, 50]) {
     it(`streams whole and in order to both transports, in far fewer writes (model yields every ${yieldEvery || "never"})`, async () => {
       const server = await startGateway(
-        { WS_CORK_FRAMES: "true" },
+        // A frame per token, so the writes saved are the corking's own, not coalescing's.
+        { WS_CORK_FRAMES: "true", WS_STREAM_COALESCE_MAX_CHARS: "1" },
         { agentModel: { model: new BenchChatModel(yieldEvery), vendor: "demo" } },
       );
       const { clients, writes } = await connectBoth(server);
@@ -159,7 +160,7 @@ describe("corked writes through the gateway", function () {
 
   it("WS_CORK_FRAMES=false writes each frame as it is sent", async () => {
     const server = await startGateway(
-      { WS_CORK_FRAMES: "false" },
+      { WS_CORK_FRAMES: "false", WS_STREAM_COALESCE_MAX_CHARS: "1" },
       { agentModel: { model: new BenchChatModel(50), vendor: "demo" } },
     );
     const { clients, writes } = await connectBoth(server);
