@@ -1,6 +1,5 @@
 import cluster, { type Worker } from "node:cluster";
-import { createServer, type Server } from "node:http";
-import type { Socket } from "node:net";
+import { createServer } from "node:http";
 import { createAdapter, setupPrimary as setupAdapterPrimary } from "@socket.io/cluster-adapter";
 import { setupMaster, setupWorker } from "@socket.io/sticky";
 import { answerPrimaryScrapes, workersMetrics } from "../metrics/cluster-metrics.js";
@@ -45,7 +44,6 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   cluster.setupPrimary({ serialization: "advanced" });
   const httpServer = createServer();
   setupMaster(httpServer, { loadBalancingMethod: "least-connection" });
-  stopReadingHandedOver(httpServer);
 
   let stopping = false;
   let failed = false;
@@ -115,27 +113,4 @@ export function serveInWorker(gateway: Gateway): void {
   // Ready once it knows the other workers' session members: the primary then hands out
   // no client whose sessions a worker could wrongly believe are all its own.
   void gateway.peersKnown().then(() => process.send?.({ type: READY }));
-}
-
-/**
- * @socket.io/sticky hands a connection's handle to a worker once it has read
- * its first chunk here, but this process goes on reading the socket until the
- * handle is closed after the transfer. Bytes that arrive in between (the
- * client's Socket.IO CONNECT, sent as soon as the worker's answer reaches it)
- * are read here and lost: the client waits for `connected` until the worker's
- * WS_CONNECT_TIMEOUT drops it. Seen under load as a connection that never got
- * `connected` (test/metrics-workers.test.ts, about one run in five with a busy
- * core), before this change too. Reading stops here with the first chunk,
- * unless sticky forwards the request chunk by chunk (a body follows).
- */
-function stopReadingHandedOver(httpServer: Server): void {
-  // After sticky's own listener, which replaces every "data" listener of the socket.
-  httpServer.on("connection", (socket: Socket) => {
-    socket.once("data", (chunk: Buffer) => {
-      const end = chunk.indexOf("\r\n\r\n");
-      const header = chunk.subarray(0, end).toString().toLowerCase();
-      if (header.includes("content-length:") || header.includes("transfer-encoding:")) return;
-      (socket as unknown as { _handle?: { readStop?: () => number } })._handle?.readStop?.();
-    });
-  });
 }
