@@ -15,8 +15,8 @@ import os from "node:os";
 import { parseArgs } from "node:util";
 import type { ClientTask } from "./load-client.js";
 import type { PeerTask } from "./peer-load-client.js";
-import { cpuMs, rssBytes } from "./proc-stats.js";
-import { runClient, startServer, type ServerProcess } from "./processes.js";
+import { rssBytes } from "./proc-stats.js";
+import { measuredRun, runClient, startServer, type ServerProcess } from "./processes.js";
 import { median, sleep } from "./stats.js";
 
 const { values: flags } = parseArgs({
@@ -108,25 +108,8 @@ async function withSide<T>(
 }
 
 /** Runs one side's client task, with the server's CPU between "measure" and "measured". */
-async function measured(
-  side: Side,
-  server: ServerProcess,
-  task: ClientTask | PeerTask,
-  fds = 1024,
-): Promise<Figures> {
-  let cpuStart = 0;
-  let cpu = 0;
-  const figures = await runClient(
-    task,
-    (name) => {
-      if (name === "measure") cpuStart = cpuMs(server.pid);
-      if (name === "measured") cpu = cpuMs(server.pid) - cpuStart;
-    },
-    fds,
-    side === "gateway" ? "load-client.ts" : "peer-load-client.ts",
-  );
-  return { ...figures, cpu_ms: cpu };
-}
+const measured = (side: Side, server: ServerProcess, task: ClientTask | PeerTask, fds = 1024) =>
+  measuredRun(server, task, fds, side === "gateway" ? "load-client.ts" : "peer-load-client.ts");
 
 const tokensPerSecond: Row = {
   figure: "tokens/s delivered",

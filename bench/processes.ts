@@ -1,3 +1,4 @@
+import { cpuMs } from "./proc-stats.js";
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -162,4 +163,25 @@ function runChild(
       if (!settled) reject(new Error(`${file} exited with ${code}`));
     });
   });
+}
+
+/** Runs a client task and returns its figures plus the server's CPU between "measure" and "measured". */
+export async function measuredRun(
+  server: ServerProcess,
+  task: object,
+  fds = 1024,
+  file: "load-client.ts" | "peer-load-client.ts" = "load-client.ts",
+): Promise<Record<string, number> & { cpu_ms: number }> {
+  let cpuStart = 0;
+  let cpu = 0;
+  const figures = await runClient(
+    task,
+    (name) => {
+      if (name === "measure") cpuStart = cpuMs(server.pid);
+      if (name === "measured") cpu = cpuMs(server.pid) - cpuStart;
+    },
+    fds,
+    file,
+  );
+  return { ...figures, cpu_ms: cpu };
 }
