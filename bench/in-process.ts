@@ -14,7 +14,10 @@ import { HumanMessage } from "@langchain/core/messages";
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { loadConfig } from "../src/core/config.js";
 import { createValidator } from "../src/core/validator.js";
-import { createAgentRuntime, type AgentRuntime } from "../src/runs/agent-runtime.js";
+import { fileURLToPath } from "node:url";
+import type { AgentGraph } from "../src/agents/index.js";
+import { graphsInFolder } from "../src/graphs/load-graphs.js";
+import { createAgentRuntime } from "../src/runs/agent-runtime.js";
 import { ToolRegistry } from "../src/tools/tool-registry.js";
 import { BenchChatModel, benchPrompt } from "./bench-model.js";
 import { percentile } from "./stats.js";
@@ -26,6 +29,11 @@ export type InProcessTask =
 
 const task = JSON.parse(process.argv[2] ?? "{}") as InProcessTask;
 let threads = 0;
+
+/** The compiled graph the gateway runs for a message: graphs/agent.ts with the gateway's checkpointer. */
+interface AgentRuntime {
+  chatGraph: AgentGraph;
+}
 
 /** One run through the event stream; resolves with the time of its first token. */
 async function viaEvents(runtime: AgentRuntime, tokens: number, thread: string): Promise<number> {
@@ -120,11 +128,13 @@ async function measure(runtime: AgentRuntime): Promise<Record<string, number>> {
 try {
   const config = loadConfig({ ...process.env, LOG_LEVEL: "warn" });
   const tools = new ToolRegistry(createValidator());
-  const runtime = await createAgentRuntime(config, tools, {
+  const graphs = await graphsInFolder(fileURLToPath(new URL("../graphs", import.meta.url)));
+  const runtime = await createAgentRuntime(config, tools, graphs, {
     model: new BenchChatModel(task.scenario === "first-token" ? task.yieldEvery : 0),
     vendor: "demo",
   });
-  const figures = await measure(runtime);
+  const chatGraph = (await runtime.graphs.compiled("agent")) as unknown as AgentGraph;
+  const figures = await measure({ chatGraph });
   await runtime.close();
   process.send?.({ type: "done", figures });
 } catch (error) {

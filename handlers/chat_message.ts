@@ -38,9 +38,8 @@ export default defineHandler({
     const metadata =
       current_image_paths.length > 0 ? { image_paths: current_image_paths } : undefined;
     return ctx.runs.submit({
-      kind: "chat",
-      content: current_text,
-      ...(metadata ? { metadata } : {}),
+      input: { messages: [{ role: "user", content: current_text }] },
+      ...(metadata ? { config: { metadata } } : {}),
     });
   },
 });

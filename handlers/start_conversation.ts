@@ -1,6 +1,7 @@
 import {
   DEFAULT_PERSONAS,
   defineHandler,
+  discussionStepLimit,
   GatewayError,
   MessageId,
   Participant,
@@ -25,7 +26,15 @@ export default defineHandler({
       throw new GatewayError("invalid_payload", "Participant names must be unique");
     }
     return ctx.runs.submit(
-      { kind: "discussion", topic, participants: personas, rounds },
+      {
+        graph: "discussion",
+        input: { topic },
+        config: {
+          configurable: { participants: personas, rounds },
+          recursionLimit: discussionStepLimit(personas.length, rounds),
+        },
+        speakers: { names: personas.map((p) => p.name), rounds },
+      },
       message_id,
     );
   },

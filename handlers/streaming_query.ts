@@ -1,11 +1,17 @@
-import { defineHandler, Type } from "../src/handler-kit.js";
+import { defineHandler, GraphName, Type } from "../src/handler-kit.js";
 
 export default defineHandler({
   type: "streaming_query",
   description:
-    "Streams the agent's answer to {query}: message under the name the earlier systems' protocols (agent-engine) use.",
-  schema: Type.Object({ query: Type.String({ minLength: 1, maxLength: 32000 }) }),
-  handle({ query }, ctx) {
-    return ctx.runs.submit({ kind: "chat", content: query });
+    "Streams the agent's answer to {query}: message under the name the agent-engine protocol uses.",
+  schema: Type.Object({
+    query: Type.String({ minLength: 1, maxLength: 32000 }),
+    graph: Type.Optional(GraphName),
+  }),
+  handle({ query, graph }, ctx) {
+    return ctx.runs.submit({
+      input: { messages: [{ role: "user", content: query }] },
+      ...(graph ? { graph } : {}),
+    });
   },
 });

@@ -13,8 +13,8 @@ import path from "node:path";
 
 const OUT_DIR = "dist";
 const STAMP = path.join(OUT_DIR, ".build-inputs.json");
-const SOURCE_DIRS = ["src", "handlers"];
-const CONFIG_FILES = ["tsconfig.json", "tsconfig.build.json", "package-lock.json"];
+const SOURCE_DIRS = ["src", "handlers", "graphs"];
+const CONFIG_FILES = ["tsconfig.json", "tsconfig.build.json", "package-lock.json", "langgraph.json"];
 
 function filesUnder(directory: string): string[] {
   if (!existsSync(directory)) return [];

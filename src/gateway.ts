@@ -30,6 +30,7 @@ import { createMemoryState } from "./state/memory/memory-state.js";
 import type { GatewayState } from "./state/types.js";
 import { ToolRegistry } from "./tools/tool-registry.js";
 import { createAgentRuntime } from "./runs/agent-runtime.js";
+import { graphsInFolder, graphsInLanggraphJson } from "./graphs/load-graphs.js";
 import { ClusterRuns } from "./runs/cluster-runs.js";
 import { RunManager } from "./runs/run-manager.js";
 
@@ -42,6 +43,10 @@ export interface GatewayOptions {
   config: Config;
   log?: Logger;
   handlersDir?: string;
+  /** Where graph files are (graphs/ beside handlers/ by default). */
+  graphsDir?: string;
+  /** A LangGraph CLI langgraph.json whose graphs are served too (the project root's by default; null: none). */
+  langgraphJson?: string | null;
   publicDir?: string;
   state?: GatewayState;
   nodeId?: string;
@@ -85,7 +90,20 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const ajv = createValidator();
   const tools = new ToolRegistry(ajv);
   const handlers = await loadHandlers(options.handlersDir ?? path.join(codeRoot, "handlers"), ajv);
-  const runtime = await createAgentRuntime(config, tools, options.agentModel);
+  const langgraphJson =
+    options.langgraphJson === undefined
+      ? path.join(packageRoot, "langgraph.json")
+      : options.langgraphJson;
+  const graphSources = [
+    ...(await graphsInFolder(options.graphsDir ?? path.join(codeRoot, "graphs"))),
+    ...(langgraphJson === null
+      ? []
+      : await graphsInLanggraphJson(
+          langgraphJson,
+          codeRoot === packageRoot ? undefined : codeRoot,
+        )),
+  ];
+  const runtime = await createAgentRuntime(config, tools, graphSources, options.agentModel);
   // With REDIS_URL the node joins the cluster. If Redis does not answer at
   // start, connectCluster throws after a bounded wait (redis-cluster.ts says why).
   const cluster =
@@ -142,6 +160,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       ajv,
       state,
       handlers,
+      graphs: runtime.graphs,
       apiKey: config.apiKey,
       maxBodyBytes: config.limits.maxMessageBytes,
       maxPayloadDepth: config.limits.maxPayloadDepth,
@@ -182,6 +201,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     isAccepting: () => accepting,
     log,
     memberArriving: (sessionId) => fanout.sessionMemberArriving(sessionId),
+    requireGraph: (name, source) => runtime.graphs.require(name, source),
   });
   const core = createSessionCore(admit, {
     config,

@@ -2,6 +2,7 @@
 export { Type, type Static } from "@sinclair/typebox";
 export { defineHandler, type HandlerDefinition } from "./registry/define-handler.js";
 export type { HandlerContext } from "./registry/handler-context.js";
-export { MessageId, Participant, ProjectId } from "./registry/schemas.js";
-export { DEFAULT_PERSONAS } from "./agents/index.js";
+export { GraphName, MessageId, Participant, ProjectId, StreamModes } from "./registry/schemas.js";
+export type { RunRequest, ResumeCommand } from "./runs/run-request.js";
+export { DEFAULT_PERSONAS, discussionStepLimit } from "./agents/index.js";
 export { GatewayError, type ErrorCode } from "./core/errors.js";

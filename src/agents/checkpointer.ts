@@ -3,6 +3,7 @@ import pg from "pg";
 import { timeCheckpointer } from "../metrics/checkpointer-timing.js";
 import { LatestCheckpointSaver } from "./latest-checkpoint-saver.js";
 import { PruningPostgresSaver } from "./pruning-postgres-saver.js";
+import { recordRunIds } from "./run-metadata.js";
 import { DEFAULT_THREAD_BOUNDS, type ThreadBounds } from "./thread-bounds.js";
 
 export interface Checkpointer {
@@ -14,7 +15,8 @@ export interface Checkpointer {
  * Where conversations are kept: in memory (lost on restart) without a URL,
  * else in PostgreSQL, whose tables `setup()` creates or migrates on start.
  * Either way a thread keeps only its newest checkpoint and is deleted once
- * idle past `bounds.ttlMs`.
+ * idle past `bounds.ttlMs`. Each checkpoint records the run that wrote it
+ * (src/agents/run-metadata.ts).
  */
 export async function createCheckpointer(
   databaseUrl?: string,
@@ -22,7 +24,7 @@ export async function createCheckpointer(
   onBackgroundError: (error: Error) => void = (error) => process.emitWarning(error),
 ): Promise<Checkpointer> {
   if (databaseUrl === undefined) {
-    const saver = timeCheckpointer(new LatestCheckpointSaver(bounds), "memory");
+    const saver = recordRunIds(timeCheckpointer(new LatestCheckpointSaver(bounds), "memory"));
     return {
       saver,
       close: () => {
@@ -35,9 +37,8 @@ export async function createCheckpointer(
   // An idle connection dropped by the server emits "error" on the pool; left
   // unhandled it would crash the gateway, while the next query just reconnects.
   pool.on("error", onBackgroundError);
-  const saver = timeCheckpointer(
-    new PruningPostgresSaver(pool, bounds.ttlMs, onBackgroundError),
-    "postgres",
+  const saver = recordRunIds(
+    timeCheckpointer(new PruningPostgresSaver(pool, bounds.ttlMs, onBackgroundError), "postgres"),
   );
   try {
     await saver.setup();

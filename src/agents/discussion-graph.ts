@@ -87,7 +87,9 @@ export function buildDiscussionGraph(opts: {
     (state) => (state.turns.length >= totalTurns ? END : first),
     [first, END],
   );
-  return builder.compile();
+  // Each discussion stands alone: without a checkpointer of its own, the
+  // gateway would lend its own and every discussion would continue the last.
+  return builder.compile({ checkpointer: false });
 }
 
 /**

@@ -1,4 +1,4 @@
-/** The agents the gateway runs; the run manager drives them with `streamEvents` v2. */
+/** The gateway's own graphs and what every graph run uses: the model, the checkpointer, message text. */
 export { buildAgentGraph, type AgentGraph } from "./agent-graph.js";
 export { createChatModel, type AgentModel } from "./chat-model.js";
 export { createCheckpointer, type Checkpointer } from "./checkpointer.js";
@@ -17,3 +17,4 @@ export {
   type Persona,
   type Turn,
 } from "./discussion-graph.js";
+export { RUN_CONFIG_KEYS, runOfMetadata, type CheckpointRun } from "./run-metadata.js";

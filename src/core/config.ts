@@ -79,6 +79,9 @@ const EnvSchema = Type.Object({
   // Conversation memory bounds (src/agents/thread-bounds.ts)
   AGENT_HISTORY_MAX_MESSAGES: Type.Integer({ minimum: 1, default: 50 }),
   AGENT_MAX_THREADS: Type.Integer({ minimum: 1, default: 10000 }),
+  // Graphs (docs/graphs.md)
+  AGENT_DEFAULT_GRAPH: Type.String({ pattern: "^[A-Za-z][A-Za-z0-9_-]{0,63}$", default: "agent" }),
+  AGENT_INTERRUPT_TTL: Type.Number({ exclusiveMinimum: 0, default: 86400 }),
   // Model upstream (src/agents/model-health.ts)
   AGENT_MODEL_TIMEOUT: Type.Number({ exclusiveMinimum: 0, default: 30 }),
   AGENT_MODEL_FAILURES_NOT_READY: Type.Integer({ minimum: 1, default: 3 }),
@@ -177,6 +180,10 @@ export interface Config {
     threadTtlMs: number;
     /** Most conversations the in-memory checkpointer holds; the least recently written go first. */
     maxThreads: number;
+    /** The graph a session runs when neither the message nor the session names one. */
+    defaultGraph: string;
+    /** How long an interrupted run may wait for `resume_run`. */
+    interruptTtlMs: number;
     /** How long an OpenAI-compatible model may take to connect and start answering. */
     modelTimeoutMs: number;
     /** A model call that sends nothing for this long fails the run (src/runs/model-watchdog.ts). */
@@ -385,6 +392,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       historyMaxMessages: checked.AGENT_HISTORY_MAX_MESSAGES,
       threadTtlMs,
       maxThreads: checked.AGENT_MAX_THREADS,
+      defaultGraph: checked.AGENT_DEFAULT_GRAPH,
+      interruptTtlMs: checked.AGENT_INTERRUPT_TTL * 1000,
       modelTimeoutMs: checked.AGENT_MODEL_TIMEOUT * 1000,
       modelFailuresNotReady: checked.AGENT_MODEL_FAILURES_NOT_READY,
       modelIdleMs: checked.AGENT_MODEL_IDLE_TIMEOUT * 1000,

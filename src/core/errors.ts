@@ -26,6 +26,9 @@ export const ErrorCodes = {
   shutting_down: "The server is shutting down",
   unavailable: "A service the gateway depends on is unreachable; try again shortly",
   unknown_dialect: "No compatibility dialect with this id",
+  unknown_graph: "No graph with this name",
+  not_interrupted: "The run is not waiting for a resume",
+  interrupt_expired: "The run waited longer than AGENT_INTERRUPT_TTL; it can no longer be resumed",
   internal_error: "Internal server error",
 } as const;
 

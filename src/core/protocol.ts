@@ -21,8 +21,44 @@ export interface ServerEventMap {
   pong: Record<string, never>;
   tool_result: { tool_name: string; result: unknown; message_id?: string };
   tool_start: { message_id: string; tool_name: string; input: unknown };
-  stream_start: { message_id: string; session_id: string; kind: "chat" | "discussion" };
-  stream_chunk: { message_id: string; seq: number; content: string; agent: string };
+  stream_start: {
+    message_id: string;
+    session_id: string;
+    kind: "chat" | "discussion";
+    graph: string;
+    /** True when this continues an interrupted run (`resume_run`). */
+    resumed?: boolean;
+  };
+  /** `namespace`: the subgraph path of the node that spoke, when it ran inside one. */
+  stream_chunk: {
+    message_id: string;
+    seq: number;
+    content: string;
+    agent: string;
+    namespace?: string[];
+  };
+  /** A graph's own event: `dispatchCustomEvent(name, data)`, or LangGraph's `config.writer(data)` (name null). */
+  custom_event: {
+    message_id: string;
+    seq: number;
+    name: string | null;
+    data: unknown;
+    namespace?: string[];
+  };
+  /** What a node wrote to the graph's state, to connections that asked (stream_modes: ["updates"]). */
+  state_update: {
+    message_id: string;
+    seq: number;
+    node: string;
+    update: unknown;
+    namespace?: string[];
+  };
+  /** The graph called `interrupt()`: the run waits for `resume_run`; no stream_end follows. */
+  run_interrupted: {
+    message_id: string;
+    graph: string;
+    interrupts: Array<{ id: string; value: unknown }>;
+  };
   stream_end: { message_id: string; total_content: string };
   speaker_change: { message_id: string; agent: string; round: number };
   cancelled: { message_id: string; partial_content: string; reason: string };

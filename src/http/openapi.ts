@@ -1,6 +1,7 @@
 import type { TSchema } from "@sinclair/typebox";
 import {
   ErrorBody,
+  GraphList,
   HandlerList,
   Health,
   ProjectEventBody,
@@ -70,6 +71,12 @@ export function openApiDocument(version: string) {
         get: {
           summary: "The event types clients may send, with their payload schemas",
           responses: { 200: json(HandlerList, "Handlers") },
+        },
+      },
+      "/api/graphs": {
+        get: {
+          summary: "The graphs runs may name (graphs/ and langgraph.json)",
+          responses: { 200: json(GraphList, "Graphs") },
         },
       },
       "/api/projects/{project_id}/events": {

@@ -71,6 +71,18 @@ export const HandlerList = Type.Object({
   ),
 });
 
+export const GraphList = Type.Object({
+  graphs: Type.Array(
+    Type.Object({
+      name: Type.String({ description: "What a message's `graph` names" }),
+      description: Type.String(),
+      input_keys: Type.Array(Type.String(), { description: "The graph's state keys" }),
+      stateful: Type.Boolean({ description: "Runs keep a conversation in the checkpointer" }),
+      default: Type.Boolean({ description: "AGENT_DEFAULT_GRAPH" }),
+    }),
+  ),
+});
+
 export const ProjectEventSent = Type.Object({
   status: Type.Literal("sent"),
   project_id: Type.String(),

@@ -8,6 +8,7 @@ import { serverEvent } from "../core/protocol.js";
 import { ProjectEventBody } from "./route-schemas.js";
 import { describeErrors } from "../core/validator.js";
 import type { HandlerRegistry } from "../registry/load-handlers.js";
+import type { GraphInfo } from "../graphs/graph-registry.js";
 import type { Fanout } from "../sessions/fanout.js";
 import type { GatewayState } from "../state/types.js";
 
@@ -16,6 +17,8 @@ export interface RouteDeps {
   ajv: Ajv;
   state: GatewayState;
   handlers: HandlerRegistry;
+  /** The graphs runs may name (docs/graphs.md). */
+  graphs: { list(): GraphInfo[] };
   apiKey: string | undefined;
   /** Largest request body, in bytes. */
   maxBodyBytes: number;
@@ -106,6 +109,10 @@ export function createRoutes(deps: RouteDeps): Router {
         ...(definition.timeoutMs === undefined ? {} : { timeout_ms: definition.timeoutMs }),
       })),
     });
+  });
+
+  router.get("/api/graphs", (_req, res) => {
+    res.json({ graphs: deps.graphs.list() });
   });
 
   // The key is checked before the body is read: a stranger's body costs nothing.

@@ -3,7 +3,7 @@ import type { Emit, ServerEventMap, ServerEventType } from "../core/protocol.js"
 import type { ToolRegistry } from "../tools/tool-registry.js";
 import type { AuthUser } from "../auth/authenticate.js";
 import type { BackendEventKind } from "../backend/backend-channel.js";
-import type { RunRequest, SubmittedRun } from "../runs/run-request.js";
+import type { HistoryPage, ResumeCommand, RunRequest, SubmittedRun } from "../runs/run-request.js";
 
 export type { Emit } from "../core/protocol.js";
 
@@ -17,8 +17,15 @@ export interface ProjectRooms {
 
 /** The session's agent runs, as seen from one connection. */
 export interface SessionRunControl {
-  /** Starts (or queues, per AGENT_MULTITASK) a run; resolves with its message id before the first token. */
+  /**
+   * Starts (or queues, per AGENT_MULTITASK) a run of any graph with any JSON
+   * input; resolves with its message id before the first token.
+   */
   submit(request: RunRequest, messageId?: string): Promise<SubmittedRun>;
+  /** Continues the session's run that paused at interrupt(); `not_interrupted` when none waits. */
+  resumeRun(messageId: string, command: ResumeCommand): Promise<SubmittedRun>;
+  /** The session's conversation with its graph (or the one named), from the checkpointer. */
+  history(query: { limit: number; before?: string; graph?: string }): Promise<HistoryPage>;
   /** Cancels the named run, or the session's current one; `not_found` when there is none. */
   cancel(messageId?: string): Promise<{ message_id: string }>;
   /**

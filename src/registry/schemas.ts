@@ -22,3 +22,9 @@ export const Participant = Type.Object({
   name: Type.String({ pattern: "^[a-z][a-z0-9_]{0,31}$", description: "Also the speaker's label" }),
   style: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
 });
+
+/** A graph's name: a file in graphs/ or an entry of langgraph.json (docs/graphs.md). */
+export const GraphName = Type.String({ pattern: "^[A-Za-z][A-Za-z0-9_-]{0,63}$" });
+
+/** Stream modes a client may ask for beside tokens, tools and custom events. */
+export const StreamModes = Type.Array(Type.Literal("updates"), { maxItems: 1, uniqueItems: true });

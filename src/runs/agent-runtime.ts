@@ -1,23 +1,15 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import {
-  buildAgentGraph,
-  buildDiscussionGraph,
-  createChatModel,
-  createCheckpointer,
-  ModelHealth,
-  type Persona,
-} from "../agents/index.js";
+import { createChatModel, createCheckpointer, ModelHealth } from "../agents/index.js";
 import type { Config } from "../core/config.js";
+import { GraphRegistry } from "../graphs/graph-registry.js";
+import type { GraphServices } from "../graphs/graph-services.js";
+import { loadGraphs, type GraphSource } from "../graphs/load-graphs.js";
 import type { ToolRegistry } from "../tools/tool-registry.js";
 
-export type ChatGraph = ReturnType<typeof buildAgentGraph>;
-export type DiscussionGraph = ReturnType<typeof buildDiscussionGraph>;
-
-/** The model, its compiled graphs and the checkpointer, built once per process. */
+/** The model, the graphs and the checkpointer, built once per process. */
 export interface AgentRuntime {
   readonly vendor: string;
-  readonly chatGraph: ChatGraph;
-  discussionGraph(participants: Persona[], rounds: number): DiscussionGraph;
+  readonly graphs: GraphRegistry;
   /** Null while the model answers; a reason after AGENT_MODEL_FAILURES_NOT_READY failures in a row. */
   modelNotReadyReason(): string | null;
   close(): Promise<void>;
@@ -26,11 +18,13 @@ export interface AgentRuntime {
 /**
  * `agentModel` replaces the configured model but keeps every other part of the
  * path (graphs, checkpointer, streaming); the benchmarks use it to stream a
- * controlled answer without a production setting for it.
+ * controlled answer without a production setting for it. Throws, naming the
+ * file, when a graph cannot be loaded.
  */
 export async function createAgentRuntime(
   config: Config,
   tools: ToolRegistry,
+  graphSources: GraphSource[],
   agentModel?: { model: BaseChatModel; vendor: string; endpoint?: string },
 ): Promise<AgentRuntime> {
   const { model, vendor, endpoint } = agentModel ?? createChatModel(config.agent);
@@ -43,19 +37,27 @@ export async function createAgentRuntime(
     ttlMs: threadTtlMs,
     maxThreads,
   });
-  const chatGraph = buildAgentGraph({
+  const services: GraphServices = {
     model,
     tools: tools.list(),
     checkpointer: checkpointer.saver,
     historyMaxMessages,
-    health,
-  });
-  return {
-    vendor,
-    chatGraph,
-    discussionGraph: (participants, rounds) =>
-      buildDiscussionGraph({ model, participants, rounds }),
-    modelNotReadyReason: () => health?.notReadyReason() ?? null,
-    close: () => checkpointer.close(),
+    ...(health ? { health } : {}),
   };
+  try {
+    const graphs = new GraphRegistry(
+      await loadGraphs(graphSources, services),
+      config.agent.defaultGraph,
+      services,
+    );
+    return {
+      vendor,
+      graphs,
+      modelNotReadyReason: () => health?.notReadyReason() ?? null,
+      close: () => checkpointer.close(),
+    };
+  } catch (error) {
+    await checkpointer.close(); // a PostgreSQL pool would keep the failed process alive
+    throw error;
+  }
 }

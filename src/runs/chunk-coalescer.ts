@@ -1,7 +1,7 @@
 import type { Emit } from "../core/protocol.js";
 
-/** Receives a chunk's text and the agent it speaks for. */
-export type ChunkSink = (content: string, agent: string) => void;
+/** Receives a chunk's text, the agent it speaks for and that agent's subgraph path. */
+export type ChunkSink = (content: string, agent: string, namespace: string[]) => void;
 
 export interface CoalescingPolicy {
   /** WS_STREAM_COALESCE_MS: how long tokens may wait for others; 0 = to the end of the event-loop turn. */
@@ -27,6 +27,7 @@ export class ChunkCoalescer {
   /** Tokens waiting for the turn or window to end, all from `pendingAgent`. */
   private pending = "";
   private pendingAgent = "";
+  private pendingNamespace: string[] = [];
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
 
   constructor(
@@ -38,22 +39,27 @@ export class ChunkCoalescer {
     return this.policy.maxChars <= 1;
   }
 
-  add(content: string, agent: string): void {
+  add(content: string, agent: string, namespace: string[]): void {
     if (this.each) {
-      this.send(content, agent);
+      this.send(content, agent, namespace);
       return;
     }
     // A chunk speaks for one agent: a new speaker closes it early.
-    if (this.pending.length > 0 && agent !== this.pendingAgent) this.flush();
+    if (
+      this.pending.length > 0 &&
+      (agent !== this.pendingAgent || !sameNamespace(namespace, this.pendingNamespace))
+    )
+      this.flush();
     if (this.policy.windowMs <= 0 && this.timer === undefined) {
       // The turn's first token leaves at once: the rest of the turn may be the graph's own
       // work (a checkpoint, the next node), which the first token must not wait for.
-      this.send(content, agent);
+      this.send(content, agent, namespace);
       this.timer = this.schedule();
       return;
     }
     this.pending += content;
     this.pendingAgent = agent;
+    this.pendingNamespace = namespace;
     if (this.pending.length >= this.policy.maxChars) this.flush();
     else this.timer ??= this.schedule();
   }
@@ -63,7 +69,7 @@ export class ChunkCoalescer {
     if (this.pending.length === 0) return;
     const content = this.pending;
     this.pending = "";
-    this.send(content, this.pendingAgent);
+    this.send(content, this.pendingAgent, this.pendingNamespace);
   }
 
   /** Forgets the waiting tokens, so a stopped run's partial content is what clients received. */
@@ -99,4 +105,9 @@ export class ChunkCoalescer {
     else clearImmediate(this.timer as NodeJS.Immediate);
     this.timer = undefined;
   }
+}
+
+/** Tokens of one model call share one array; others compare by their path. */
+function sameNamespace(a: string[], b: string[]): boolean {
+  return a === b || a.join("|") === b.join("|");
 }

@@ -4,8 +4,8 @@ import type { Logger } from "../core/logger.js";
 import type { Fanout } from "../sessions/fanout.js";
 import type { RunRegistry } from "../state/types.js";
 import { behindRunning, INTERRUPTED } from "./multitask.js";
-import type { RunManager, Submitter } from "./run-manager.js";
-import type { RunRequest, SubmittedRun } from "./run-request.js";
+import type { PreparedResume, RunManager, Submitter } from "./run-manager.js";
+import type { ResumeCommand, RunRequest, SubmittedRun } from "./run-request.js";
 
 /** The server-side event a node sends its peers to cancel a run it does not hold. */
 const CANCEL_RUN = "cancel-run";
@@ -52,10 +52,25 @@ export class ClusterRuns {
     });
   }
 
+  /**
+   * Continues an interrupted run, under the same rules as a new one: the
+   * checkpoint says it waits (on any node, with PostgreSQL), and the
+   * multitask policy decides what happens to a run already going.
+   */
+  async resumeRun(
+    submitter: Submitter,
+    messageId: string,
+    command: ResumeCommand,
+  ): Promise<SubmittedRun> {
+    const { request, resume } = await this.deps.runs.prepareResume(submitter, messageId, command);
+    return this.submit(submitter, request, messageId, resume);
+  }
+
   async submit(
     submitter: Submitter,
     request: RunRequest,
     messageId?: string,
+    resume?: PreparedResume["resume"],
   ): Promise<SubmittedRun> {
     const { registry, runs, nodeId, config } = this.deps;
     const { sessionId } = submitter;
@@ -63,14 +78,15 @@ export class ClusterRuns {
     const current = this.deps.clustered
       ? await registry.current(sessionId).catch(() => null)
       : null;
-    if (!current || current.nodeId === nodeId) return runs.submit(submitter, request, messageId);
+    if (!current || current.nodeId === nodeId)
+      return runs.submit(submitter, request, messageId, resume);
     const running = { sessionId, messageId: current.messageId, elsewhere: true };
     const { multitask, maxQueue } = config.agent;
     if (behindRunning(multitask, running, 0, maxQueue) === "interrupt") {
       void this.cancelElsewhere({ sessionId, messageId: current.messageId, reason: INTERRUPTED });
     }
     // RunManager waits for the session's claim before starting it.
-    const submitted = runs.submit(submitter, request, messageId);
+    const submitted = runs.submit(submitter, request, messageId, resume);
     return { ...submitted, queue_position: Math.max(1, submitted.queue_position) };
   }
 

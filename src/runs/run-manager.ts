@@ -5,13 +5,15 @@ import type { Logger } from "../core/logger.js";
 import { serverEvent, type Emit } from "../core/protocol.js";
 import { metrics } from "../metrics/instruments.js";
 import type { Connection } from "../sessions/connection.js";
-import { catchUpGroup, type Fanout, type WireEvent } from "../sessions/fanout.js";
+import { catchUpGroup, runUpdatesGroup, type Fanout, type WireEvent } from "../sessions/fanout.js";
 import { streamKey } from "../state/stream-vocabulary.js";
 import type { GatewayState, StreamRef } from "../state/types.js";
+import type { CompiledGraph } from "../graphs/graph-registry.js";
 import type { AgentRuntime } from "./agent-runtime.js";
-import { AgentRun } from "./agent-run.js";
+import { AgentRun, type RunPlan } from "./agent-run.js";
+import { Conversations, resumeCommand } from "./conversations.js";
 import { behindRunning, INTERRUPTED } from "./multitask.js";
-import type { RunRequest, SubmittedRun } from "./run-request.js";
+import type { HistoryPage, ResumeCommand, RunRequest, SubmittedRun } from "./run-request.js";
 
 /** How long a connection stays out of a stream's live broadcast after its own copy ended. */
 const CATCH_UP_LINGER_MS = 10_000;
@@ -22,6 +24,16 @@ export interface Submitter {
   principal: string;
   /** The checkpointer thread holding the session's conversation (src/auth/principal.ts). */
   threadId: string;
+  /** The session's graph when a request names none (`auth.graph`); else AGENT_DEFAULT_GRAPH. */
+  graph?: string;
+  /** The connection that sent the request: it gets the run's state updates when it asked for them. */
+  connection?: Connection;
+}
+
+/** A run that continues an interrupted one: its graph and the answers to its interrupts. */
+export interface PreparedResume {
+  request: RunRequest;
+  resume: NonNullable<RunPlan["resume"]>;
 }
 
 /** One connection's follower of one stream, and the last seq it delivered. */
@@ -56,14 +68,63 @@ export class RunManager {
   /** Runs running or queued on this node, per principal (AGENT_MAX_QUEUED_PER_USER). */
   private readonly perPrincipal = new Map<string, number>();
   private readonly principals = new WeakMap<AgentRun, string>();
+  /** Undoes what a run set up on a connection (its state-update group), when it ends. */
+  private readonly leaveOnEnd = new WeakMap<AgentRun, () => void>();
+  readonly conversations: Conversations;
 
-  constructor(private readonly deps: RunManagerDeps) {}
+  constructor(private readonly deps: RunManagerDeps) {
+    this.conversations = new Conversations(deps.runtime.graphs, deps.config.agent.interruptTtlMs);
+  }
+
+  /**
+   * Checks that the session's run `messageId` waits for a resume and turns
+   * the client's answer into LangGraph's Command for it.
+   */
+  async prepareResume(
+    submitter: Submitter,
+    messageId: string,
+    command: ResumeCommand,
+  ): Promise<PreparedResume> {
+    const { graphs } = this.deps.runtime;
+    const { graph, interrupts } = await this.conversations.interrupted(
+      (name) => graphs.threadOf(submitter.threadId, name),
+      messageId,
+    );
+    const interruptIds = interrupts.map((i) => i.id);
+    return {
+      request: { graph, input: null },
+      resume: { command: resumeCommand(command, interruptIds), interruptIds },
+    };
+  }
+
+  /** The session's conversation with `graph` (its default when not given), newest page first. */
+  history(
+    submitter: Submitter,
+    limit: number,
+    before?: string,
+    graph?: string,
+  ): Promise<HistoryPage> {
+    const { graphs } = this.deps.runtime;
+    const name = graph ?? submitter.graph ?? graphs.defaultName;
+    graphs.require(name);
+    return this.conversations.history(
+      name,
+      graphs.threadOf(submitter.threadId, name),
+      limit,
+      before,
+    );
+  }
 
   submit(
-    { sessionId, principal, threadId }: Submitter,
+    submitter: Submitter,
     request: RunRequest,
     messageId: string = randomUUID(),
+    resume?: PreparedResume["resume"],
   ): SubmittedRun {
+    const { sessionId, principal, threadId } = submitter;
+    const { graphs } = this.deps.runtime;
+    const graph = request.graph ?? submitter.graph ?? graphs.defaultName;
+    graphs.require(graph);
     const { multitask, maxQueue, maxRuns, maxQueuedPerUser } = this.deps.config.agent;
     // A session already here runs one at a time; a new one is a new concurrent run.
     if (!this.sessions.has(sessionId) && this.sessions.size >= maxRuns) {
@@ -88,11 +149,22 @@ export class RunManager {
         `message_id ${messageId} is already in use in this session`,
       );
     }
-    const run = new AgentRun(messageId, sessionId, request, {
+    const plan: RunPlan = {
+      graph,
+      threadId: graphs.threadOf(threadId, graph),
+      request,
+      ...(resume ? { resume } : {}),
+    };
+    const run = new AgentRun(messageId, sessionId, plan, {
       coalescing: this.deps.config.agent.streamCoalescing,
       modelIdleMs: this.deps.config.agent.modelIdleMs,
-      threadId,
     });
+    const follower = submitter.connection;
+    if (follower && request.streamModes?.includes("updates")) {
+      const group = runUpdatesGroup({ sessionId, messageId });
+      follower.join(group);
+      this.leaveOnEnd.set(run, () => follower.leave(group));
+    }
     if (!runs.current) {
       this.charge(run, principal);
       runs.current = run;
@@ -289,11 +361,15 @@ export class RunManager {
     state.streams.open(run);
     try {
       await this.claim(run, runLog);
-      if (info) runLog().info("run started", { kind: run.request.kind });
-      const outcome = await metrics.timeRun(run, run.execute(runtime, publish));
+      if (info) runLog().info("run started", { graph: run.plan.graph });
+      const graph = await this.graphFor(run);
+      const outcome = await metrics.timeRun(run, run.execute(graph, publish, runtime.vendor));
       switch (outcome.status) {
         case "completed":
           if (info) runLog().info("run completed");
+          break;
+        case "interrupted":
+          if (info) runLog().info("run interrupted", { interrupts: outcome.interrupts.length });
           break;
         case "cancelled":
           publish("cancelled", {
@@ -326,12 +402,37 @@ export class RunManager {
       });
     } finally {
       clearTimeout(timer);
+      this.leaveOnEnd.get(run)?.();
       state.streams.close(run, config.agent.streamRetentionMs);
       await state.runs
         .release(run.sessionId, run.messageId)
         .catch((error: unknown) => runLog().error("release failed", { error }));
       this.next(runs, run);
     }
+  }
+
+  /**
+   * The compiled graph of a run. A resume checks, once the session is this
+   * run's, that the interrupts it answers still wait: two resumes of one run
+   * (from two clients, or two nodes) run it once, and the second gets
+   * `not_interrupted`.
+   */
+  private async graphFor(run: AgentRun): Promise<CompiledGraph> {
+    const { plan } = run;
+    const graph = await this.deps.runtime.graphs.compiled(plan.graph, {
+      configurable: { ...plan.request.config?.configurable },
+    });
+    if (plan.resume) {
+      const waiting = await this.conversations.pending(plan.graph, plan.threadId);
+      const expected = plan.resume.interruptIds;
+      if (waiting.length !== expected.length || expected.some((id) => !waiting.includes(id))) {
+        throw new GatewayError(
+          "not_interrupted",
+          `Run ${run.messageId} is no longer waiting for this resume (another resume answered it first)`,
+        );
+      }
+    }
+    return graph;
   }
 
   /**
@@ -390,7 +491,8 @@ export class RunManager {
       const event = serverEvent(type, data) as WireEvent;
       streams.append(run, { type, payload: event as never });
       metrics.published(run, type);
-      this.deps.fanout.toSession(run.sessionId, event, run);
+      if (type === "state_update") this.deps.fanout.toUpdateFollowers(run, event);
+      else this.deps.fanout.toSession(run.sessionId, event, run);
     };
   }
 

@@ -17,6 +17,10 @@ export interface Handshake {
   sessionId?: unknown;
   /** The compatibility dialect asked for (src/dialects/); none is native. */
   dialect?: unknown;
+  /** The session's graph when a message names none (docs/graphs.md). */
+  graph?: unknown;
+  /** Extra stream modes for every run of the session: ["updates"] or "updates". */
+  streamModes?: unknown;
   /** The TCP peer's address. */
   address: string;
 }
@@ -39,6 +43,10 @@ export interface Admitted {
   dialect: Dialect;
   /** Milliseconds since the epoch. */
   connectedAt: number;
+  /** The graph this connection's messages run when they name none; the server's default when absent. */
+  graph?: string;
+  /** This connection gets the state updates of the session's runs. */
+  wantsUpdates: boolean;
   /** The message id of the session's run in flight anywhere in the cluster at admission, if any. */
   currentRun?: string;
   /** Gives the connection's place under the caps back, once however often it is called. */
@@ -54,6 +62,8 @@ interface AdmissionDeps {
   log: Logger;
   /** Tells the other nodes this one is about to have a member of the session (Fanout). */
   memberArriving?: (sessionId: string) => Promise<void>;
+  /** Throws `unknown_graph` for a graph this server does not have. */
+  requireGraph?: (name: string, source: string) => unknown;
 }
 
 export type Admit = (handshake: Handshake, lifecycle: Lifecycle) => Promise<Admitted | null>;
@@ -78,6 +88,8 @@ export function createAdmission(deps: AdmissionDeps): Admit {
     try {
       if (!deps.isAccepting()) throw new GatewayError("shutting_down");
       const dialect = dialectOver(handshake.dialect, handshake.transport);
+      const graph = graphOf(handshake.graph, deps.requireGraph);
+      const wantsUpdates = updatesAsked(handshake.streamModes);
       const user = deps.authenticator ? await deps.authenticator.verify(handshake.token) : null;
       // With JWT a session is guarded by its owner; without, its id is the only key.
       const sessionId = readSessionId(
@@ -121,6 +133,8 @@ export function createAdmission(deps: AdmissionDeps): Admit {
         principal: principalOf(user, handshake.address),
         dialect,
         connectedAt,
+        wantsUpdates,
+        ...(graph === undefined ? {} : { graph }),
         releaseSlot: slot.release.bind(slot),
         ...(run ? { currentRun: run.messageId } : {}),
       };
@@ -217,4 +231,26 @@ export function admissionRefusal(error: unknown, log: Logger): WireError {
   const gatewayError = toGatewayError(error);
   if (gatewayError.code === "internal_error") log.error("admission failed", { error });
   return toWireError(gatewayError);
+}
+
+const GRAPH_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
+/** `auth.graph` / `?graph=`: a graph this server has, or none. */
+function graphOf(value: unknown, requireGraph?: (name: string, source: string) => unknown) {
+  if (value === undefined || value === null || value === "") return undefined;
+  if (typeof value !== "string" || !GRAPH_NAME.test(value)) {
+    throw new GatewayError("invalid_payload", `graph must match ${GRAPH_NAME.source}`);
+  }
+  requireGraph?.(value, "auth.graph");
+  return value;
+}
+
+/** `auth.stream_modes` / `?stream_modes=`: ["updates"], "updates", or nothing. */
+function updatesAsked(value: unknown): boolean {
+  if (value === undefined || value === null || value === "") return false;
+  const modes = typeof value === "string" ? value.split(",") : value;
+  if (!Array.isArray(modes) || modes.length > 4 || modes.some((m) => m !== "updates")) {
+    throw new GatewayError("invalid_payload", 'stream_modes takes only "updates"');
+  }
+  return modes.length > 0;
 }

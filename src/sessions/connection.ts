@@ -17,7 +17,7 @@ import type { RunManager } from "../runs/run-manager.js";
 import type { GatewayState, TransportName } from "../state/types.js";
 import type { ToolRegistry } from "../tools/tool-registry.js";
 import type { Admitted } from "./admission.js";
-import { projectGroup, sessionGroup, type Fanout, type WireEvent } from "./fanout.js";
+import { projectGroup, sessionGroup, updatesGroup, type Fanout, type WireEvent } from "./fanout.js";
 
 export type { TransportName } from "../state/types.js";
 
@@ -78,6 +78,7 @@ export function openSession(
   }
   deps.runs.onConnection(conn, sessionId, currentRun);
   conn.join(sessionGroup(sessionId));
+  if (admitted.wantsUpdates) conn.join(updatesGroup(sessionId));
   conn.onClose((reason) => {
     ctx.markClosed();
     // Below info, the child logger is never made for the line it would drop.
@@ -236,19 +237,29 @@ function backendLink(sessionId: string, user: Admitted["user"], deps: SessionDep
 
 function runControl(
   conn: Connection,
-  { sessionId, user, principal }: Admitted,
+  { sessionId, user, principal, graph, wantsUpdates }: Admitted,
   deps: SessionDeps,
   closed: () => AbortSignal,
 ): SessionRunControl {
-  const threadId = conversationThreadOf(sessionId, user);
+  const submitter = {
+    sessionId,
+    principal: principal.key,
+    threadId: conversationThreadOf(sessionId, user),
+    connection: conn,
+    ...(graph === undefined ? {} : { graph }),
+  };
   return {
     vendor: deps.vendor,
+    // A connection that asked at connection for state updates gets them for its own runs too.
     submit: (request, messageId) =>
       deps.clusterRuns.submit(
-        { sessionId, principal: principal.key, threadId },
-        request,
+        submitter,
+        wantsUpdates ? { ...request, streamModes: ["updates"] } : request,
         messageId,
       ),
+    resumeRun: (messageId, command) => deps.clusterRuns.resumeRun(submitter, messageId, command),
+    history: ({ limit, before, graph: named }) =>
+      deps.runs.history(submitter, limit, before, named),
     cancel: (messageId) => deps.clusterRuns.cancel(sessionId, messageId),
     resume: (messageId, afterSeq) =>
       deps.runs.resume(conn, { sessionId, messageId }, afterSeq, closed()),

@@ -11,6 +11,10 @@ import { streamKey } from "../state/stream-vocabulary.js";
 export const sessionGroup = (sessionId: string): string => `session:${sessionId}`;
 /** Every connection that joined a project. */
 export const projectGroup = (projectId: string): string => `project:${projectId}`;
+/** Connections that asked at connection for every run's state updates (`stream_modes: ["updates"]`). */
+export const updatesGroup = (sessionId: string): string => `updates:${sessionId}`;
+/** The connection that asked for one run's state updates with its message. */
+export const runUpdatesGroup = (stream: StreamRef): string => `updates:${streamKey(stream)}`;
 /** Connections in this group get a stream's events from their own resume, not from the live broadcast. */
 export const catchUpGroup = (stream: StreamRef): string => `catch-up:${streamKey(stream)}`;
 
@@ -72,6 +76,17 @@ export class Fanout {
   toSession(sessionId: string, event: WireEvent, exceptCatchingUp?: StreamRef): void {
     const except = exceptCatchingUp ? [catchUpGroup(exceptCatchingUp)] : [];
     this.bus.broadcast({ groups: [sessionGroup(sessionId)], except }, event);
+  }
+
+  /** A run's state update: only to the connections that asked for them. */
+  toUpdateFollowers(stream: StreamRef, event: WireEvent): void {
+    this.bus.broadcast(
+      {
+        groups: [updatesGroup(stream.sessionId), runUpdatesGroup(stream)],
+        except: [catchUpGroup(stream)],
+      },
+      event,
+    );
   }
 
   /**

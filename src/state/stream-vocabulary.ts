@@ -1,7 +1,12 @@
 import type { StreamEvent, StreamRef } from "./types.js";
 
 /** Stream types that end a stream; a follower stops after delivering one. */
-export const TERMINAL_TYPES: ReadonlySet<string> = new Set(["stream_end", "cancelled", "error"]);
+export const TERMINAL_TYPES: ReadonlySet<string> = new Set([
+  "stream_end",
+  "cancelled",
+  "error",
+  "run_interrupted",
+]);
 
 /** One key per stream; neither id may contain "/", so the key is unambiguous. */
 export const streamKey = ({ sessionId, messageId }: StreamRef): string =>

@@ -66,6 +66,8 @@ export function serveSocketIo(io: GatewayServer, config: Config, core: SessionCo
           transport: "socketio",
           token: auth["token"] ?? bearerToken(socket),
           sessionId: auth["session_id"],
+          graph: auth["graph"] ?? socket.handshake.query["graph"],
+          streamModes: auth["stream_modes"] ?? socket.handshake.query["stream_modes"],
           // The query too, so a client whose code cannot change picks it with its address alone.
           dialect: auth["dialect"] ?? socket.handshake.query["dialect"],
           address: socket.handshake.address,

@@ -23,6 +23,10 @@ export interface PlainRoute {
   token?: string;
   /** `?dialect=`, else the dialect whose protocol fixes the path, else none (native). */
   dialect?: string;
+  /** `?graph=`: the session's graph (docs/graphs.md). */
+  graph?: string;
+  /** `?stream_modes=updates`. */
+  streamModes?: string;
 }
 
 /** The dialect each fixed path selects when the client names none. */
@@ -43,7 +47,14 @@ export function routeOf(url: string, served: ReadonlySet<PlainPathPattern>): Pla
   const matched = matchRoute(parsed, served);
   if (!matched) return null;
   const dialect = parsed.searchParams.get("dialect") ?? PATH_DIALECTS.get(matched.pattern);
-  return { ...matched.route, ...(dialect === undefined ? {} : { dialect }) };
+  const graph = parsed.searchParams.get("graph");
+  const streamModes = parsed.searchParams.get("stream_modes");
+  return {
+    ...matched.route,
+    ...(dialect === undefined ? {} : { dialect }),
+    ...(graph === null ? {} : { graph }),
+    ...(streamModes === null ? {} : { streamModes }),
+  };
 }
 
 function matchRoute(

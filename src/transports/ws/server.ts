@@ -117,6 +117,8 @@ export function servePlainWebSocket(
           token: bearerToken(req) ?? route.token,
           sessionId: route.sessionId,
           dialect: route.dialect,
+          graph: route.graph,
+          streamModes: route.streamModes,
           address: req.socket.remoteAddress ?? "",
         },
         { gone: () => socket.destroyed, onGone: (callback) => socket.once("close", callback) },
