@@ -41,13 +41,15 @@ export interface ConnectedClient {
 export async function connectAs(
   transport: Transport,
   url: string,
-  auth: { session_id?: string; token?: string } = {},
+  auth: { session_id?: string; token?: string; graph?: string; stream_modes?: string[] } = {},
   { path = "/ws", headers }: { path?: string; headers?: Record<string, string> } = {},
 ): Promise<ConnectedClient> {
   if (transport === "socketio") return connect(url, auth, headers ? { extraHeaders: headers } : {});
   const query = new URLSearchParams();
   if (auth.session_id !== undefined && path === "/ws") query.set("session_id", auth.session_id);
   if (auth.token !== undefined) query.set("token", auth.token);
+  if (auth.graph !== undefined) query.set("graph", auth.graph);
+  if (auth.stream_modes !== undefined) query.set("stream_modes", auth.stream_modes.join(","));
   const search = query.size > 0 ? `?${query}` : "";
   const client = new PlainClient(
     new WebSocket(`${url.replace(/^http/, "ws")}${path}${search}`, headers ? { headers } : {}),
@@ -59,7 +61,7 @@ export async function connectAs(
 export async function refusalAs(
   transport: Transport,
   url: string,
-  auth: { session_id?: string; token?: string } = {},
+  auth: { session_id?: string; token?: string; graph?: string; stream_modes?: string[] } = {},
 ): Promise<{ code: string; message: string }> {
   try {
     const { socket } = await connectAs(transport, url, auth);

@@ -129,3 +129,35 @@ export async function startGatewayWithHandler(
     throw error;
   }
 }
+
+/**
+ * A gateway serving the shipped graphs plus the named files of
+ * test/fixtures/third-party-graphs, as a LangGraph developer drops a graph
+ * into graphs/. The copy sits at the project root so "../src/…" imports
+ * resolve as in graphs/; it is removed on close.
+ */
+export async function startGatewayWithGraphs(
+  fixtures: string[],
+  env: Record<string, string> = {},
+  options: Omit<GatewayOptions, "config" | "graphsDir"> = {},
+): Promise<RunningGateway & { graphsDir: string }> {
+  const graphsDir = await mkdtemp(path.join(process.cwd(), ".graphs-"));
+  try {
+    await cp(path.resolve("graphs"), graphsDir, { recursive: true });
+    for (const name of fixtures) {
+      await cp(path.resolve("test/fixtures/third-party-graphs", name), path.join(graphsDir, name));
+    }
+    const running = await startGateway(env, { ...options, graphsDir });
+    return {
+      ...running,
+      graphsDir,
+      close: async () => {
+        await running.close();
+        await rm(graphsDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await rm(graphsDir, { recursive: true, force: true });
+    throw error;
+  }
+}
