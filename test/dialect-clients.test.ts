@@ -208,25 +208,37 @@ describe("the earlier systems' own clients, only the address changed", function 
     expect(report["left"]).to.deep.include({ projectGuid: "ac-project", data: { members: 0 } });
   });
 
-  it("Flask-SocketIO chat protocol §前端改造 (python-socketio, ?dialect=flask-chat): chat_message answered by chat_response text, agent_status, stop; a local image path refused", async () => {
+  it("Flask-SocketIO chat protocol §前端改造 (python-socketio, ?dialect=flask-chat): chat_message answered by chat_response text, agent_status, stop; a second turn with the page's own history; a local image path refused", async () => {
+    type Response = { type: string; content: Record<string, unknown> };
     const report = await runClient<{
       stopped: boolean;
+      second_stopped: boolean;
+      history_sent: number;
       refused: boolean;
-      responses: Array<{ type: string; content: Record<string, unknown> }>;
-      errors: Array<{ code: string }>;
+      turns: Response[][];
+      errors: Array<{ code: string; message: string }>;
     }>("flask_chat_client.py", server.url);
+    const [first, second, hostile] = report.turns;
+    const textOf = (turn: Response[] | undefined) =>
+      (turn ?? [])
+        .filter((r) => r.type === "text")
+        .map((r) => r.content["data"])
+        .join("");
     expect(report.stopped).to.equal(true);
-    const kinds = report.responses.map((r) => r.type);
+    const kinds = first!.map((r) => r.type);
     expect(kinds).to.include.members(["text", "agent_status", "stop"]);
     expect(kinds.indexOf("stop")).to.be.above(kinds.indexOf("text"));
-    const text = report.responses
-      .filter((r) => r.type === "text")
-      .map((r) => r.content["data"])
-      .join("");
-    expect(text).to.include("84");
+    expect(textOf(first)).to.include("84");
+    // The page's history: the first question and every bubble of the answer, as ChatUI objects.
+    expect(report.history_sent).to.be.above(first!.length);
+    expect(second!.map((r) => r.type)).to.not.include("error");
+    expect(report.second_stopped).to.equal(true);
+    expect(second!.at(-1)).to.deep.include({ type: "stop" });
+    expect(textOf(second)).to.include("4");
     expect(report.refused).to.equal(true);
+    expect(report.errors).to.have.length(1);
     expect(report.errors[0]).to.include({ code: "invalid_payload" });
-    expect(report.responses.at(-1)).to.deep.include({ type: "error" });
+    expect(hostile!.at(-1)).to.deep.include({ type: "error" });
   });
 });
 
