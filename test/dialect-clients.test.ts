@@ -166,7 +166,7 @@ describe("the earlier systems' own clients, only the address changed", function 
     });
   });
 
-  it("AutoCode protocol §4 message format (Python websockets on /ws/projects/{guid}/status?dialect=autocode): joined on connect, feedback, pushes, ping, a bad envelope", async () => {
+  it("AutoCode protocol §4 message format (Python websockets on /ws/projects/{guid}/status?dialect=autocode): joined on connect, feedback, pushes, ping inside the room, a refusal naming its project, a bad envelope", async () => {
     const report = await runClient<Record<string, Record<string, unknown>>>(
       "autocode_client.py",
       server.url,
@@ -200,7 +200,13 @@ describe("the earlier systems' own clients, only the address changed", function 
       projectGuid: "ac-project",
       data: { stage: "coding", progress: 40 },
     });
-    expect(report["pong"]!["type"]).to.equal("pong");
+    expect(report["pong"]).to.include({ type: "pong", projectGuid: "ac-project" });
+    expect(report["pong_outside"]).to.include({ type: "pong", projectGuid: null });
+    expect(report["not_in_project"]).to.include({ type: "error", projectGuid: "g-1" });
+    expect(report["not_in_project"]!["data"]).to.include({
+      code: "not_in_project",
+      request_type: "user_feedback",
+    });
     expect(report["error"]!["data"]).to.include({
       code: "invalid_payload",
       request_type: "leave_project",
