@@ -326,6 +326,34 @@ describe("group-chat protocol §5 WebSocket message handling, and a mixed sessio
     }
   });
 
+  it("group-chat start_conversation with its fields under data (plain WebSocket) or at the top level (Socket.IO), participants as plain names in any script, shown as given", async () => {
+    const names = ["Architect", "架构师", "Product Manager"];
+    const overPlain = await plain(server.url, "/ws?dialect=group-chat");
+    const overSocketIo = await connect(server.url, { dialect: "group-chat" });
+    for (const [client, send] of [
+      [
+        overPlain,
+        {
+          data: { topic: "a login page", participants: names, rounds: 1 },
+          timestamp: new Date().toISOString(),
+        },
+      ],
+      [overSocketIo.socket, { topic: "a login page", participants: names, rounds: 1 }],
+    ] as const) {
+      const store = groupChatStore(client);
+      const ended = nextEvent(client, "stream_end");
+      const ack = await request(client, "start_conversation", send);
+      expect(ack.ok, JSON.stringify(ack)).to.equal(true);
+      await ended;
+      expect(store.completes.map((c) => c.agent_name)).to.deep.equal(names);
+      for (const complete of store.completes) {
+        expect(complete.full_content).to.have.length.above(0);
+        expect(store.messages.get(complete.message_id)?.sender).to.equal(complete.agent_name);
+      }
+      client.close();
+    }
+  });
+
   it("mixed session: a native client, a group-chat plain WebSocket and a group-chat Socket.IO client watch one discussion; each streaming_complete's full_content is the native turn's text, and a resume replays the same turns", async () => {
     const sessionId = "mixed-discussion";
     const native = await connect(server.url, { session_id: sessionId });
