@@ -141,6 +141,33 @@ describe("the earlier systems' own clients, only the address changed", function 
     });
   });
 
+  it("agent-engine protocol §获取统计信息: GET /ws/statistics lists its connection without a key only with WS_STATISTICS_PUBLIC=true", async () => {
+    type Statistics = {
+      connections_visible: boolean;
+      connections?: Array<Record<string, unknown>>;
+    };
+    const closed = await runClient<{ statistics: Statistics }>(
+      "agent_engine_client.py",
+      server.url,
+    );
+    expect(closed.statistics).to.include({ connections_visible: false });
+    expect(closed.statistics).to.not.have.property("connections");
+    const open = await startGateway({ DEMO_TOKEN_DELAY_MS: "1", WS_STATISTICS_PUBLIC: "true" });
+    try {
+      const report = await runClient<{
+        welcome: { connection_id: string };
+        statistics: Statistics;
+      }>("agent_engine_client.py", open.url);
+      expect(report.statistics.connections_visible).to.equal(true);
+      const own = report.statistics.connections?.find(
+        (c) => c["id"] === report.welcome.connection_id,
+      );
+      expect(own).to.include.keys("id", "connected_at", "message_count", "uptime");
+    } finally {
+      await open.close();
+    }
+  });
+
   it("learning-coach protocol §2 message protocol (Python websockets on /ws/agents/{session_id} and /ws/projects/{project_id}/status)", async () => {
     const report = await runClient<{
       connected: Record<string, unknown>;
