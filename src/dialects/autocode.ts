@@ -29,6 +29,10 @@ const ANSWERED = new Set(ANSWERED_BY.values());
 const MAX_AWAITED_PER_TYPE = 16;
 /** Other request types followed per connection: a client inventing types cannot grow the map. */
 const MAX_AWAITED_TYPES = 32;
+/** Longest type followed; a longer one is no handler's. */
+const MAX_TYPE_CHARS = 64;
+/** A guid kept for an answer is a native project id; another is kept as none (the request is refused anyway). */
+const PROJECT_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /** Native pushes are `{project_id, data}`: their `data` is the envelope's; other events move whole. */
 function envelopeData(payload: Record<string, unknown>): unknown {
@@ -62,7 +66,7 @@ class AutocodeTranslator implements Translator {
     // Null names no project; a guid that is not a string goes on, for the schema to refuse.
     const guid = projectGuid === undefined ? null : projectGuid;
     if (guid !== null && NAMES_A_PROJECT.has(type)) native["project_id"] = guid;
-    this.await(type, typeof guid === "string" ? guid : null);
+    this.await(type, typeof guid === "string" && PROJECT_ID.test(guid) ? guid : null);
     return { type, payload: native };
   }
 
@@ -81,7 +85,8 @@ class AutocodeTranslator implements Translator {
     let queue = this.awaited.get(type);
     if (!queue) {
       const known = ANSWERED.has(type) || NAMES_A_PROJECT.has(type);
-      if (!known && this.awaited.size >= MAX_AWAITED_TYPES) return;
+      if (!known && (this.awaited.size >= MAX_AWAITED_TYPES || type.length > MAX_TYPE_CHARS))
+        return;
       this.awaited.set(type, (queue = []));
     }
     // A request with no answer of its own is never taken off: only the latest is kept.

@@ -17,6 +17,9 @@ const UNSHOWABLE = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 
 const PARTICIPANT_KEYS = new Set(["name", "style"]);
 
+/** The native maximum: a longer list is refused there, so its names are never remembered here. */
+const MAX_PARTICIPANTS = 6;
+
 /** Each native speaker id of one discussion → the name its client gave. */
 export type DisplayNames = Map<string, string>;
 
@@ -40,10 +43,11 @@ export function nativeRequest(type: string, payload: unknown): GroupChatRequest 
   const { data } = payload;
   const fields = { ...without(payload, ENVELOPE), ...(isRecord(data) ? without(data, []) : {}) };
   if (!isRecord(data) && data !== undefined) fields["data"] = data;
-  if (type !== "start_conversation" || !Array.isArray(fields["participants"]))
+  const listed = fields["participants"];
+  if (type !== "start_conversation" || !Array.isArray(listed) || listed.length > MAX_PARTICIPANTS)
     return { payload: fields };
   const byId: DisplayNames = new Map();
-  const participants = speakers(fields["participants"], byId);
+  const participants = speakers(listed, byId);
   fields["participants"] = participants;
   if (byId.size === 0) return { payload: fields };
   const given = fields["message_id"];

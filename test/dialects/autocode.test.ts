@@ -212,6 +212,15 @@ describe("dialect autocode (the AutoCode project-room protocol, its message form
     socket.close();
   });
 
+  it("keeps no guid that is not a project id: a 100,000-character projectGuid on a ping is answered with null", async () => {
+    const { socket } = await connect(server.url, { dialect: "autocode" });
+    const pongs = framesOf(socket, "pong", 2);
+    socket.emit("ping", envelope("ping", "g".repeat(100_000)));
+    socket.emit("ping", envelope("ping", { nested: "g-1" }));
+    expect((await pongs).map((f) => f["projectGuid"])).to.deep.equal([null, null]);
+    socket.close();
+  });
+
   it("refuses a frame without projectGuid with the native invalid_payload, in the envelope", async () => {
     const { socket } = await connect(server.url);
     const translator = autocode.createTranslator({ sessionId: "s" });
