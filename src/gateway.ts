@@ -122,6 +122,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   if (!config.jwtSecret) log.warn("AUTH_JWT_SECRET is not set: anonymous connections are accepted");
   if (!config.apiKey) log.warn("API_KEY is not set: POST /api/projects/:id/events is disabled");
+  if (config.operating.statisticsPublic)
+    log.warn("WS_STATISTICS_PUBLIC: GET /ws/statistics lists connection and session ids to anyone");
 
   const httpServer = createServer();
   // The two transports share one budget of handshakes in progress.
@@ -162,6 +164,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       handlers,
       graphs: runtime.graphs,
       apiKey: config.apiKey,
+      statisticsPublic: config.operating.statisticsPublic,
       maxBodyBytes: config.limits.maxMessageBytes,
       maxPayloadDepth: config.limits.maxPayloadDepth,
       notReadyReason: () => Promise.resolve(notReadyReason()),

@@ -141,6 +141,33 @@ describe("the earlier systems' own clients, only the address changed", function 
     });
   });
 
+  it("agent-engine protocol §获取统计信息: GET /ws/statistics lists its connection without a key only with WS_STATISTICS_PUBLIC=true", async () => {
+    type Statistics = {
+      connections_visible: boolean;
+      connections?: Array<Record<string, unknown>>;
+    };
+    const closed = await runClient<{ statistics: Statistics }>(
+      "agent_engine_client.py",
+      server.url,
+    );
+    expect(closed.statistics).to.include({ connections_visible: false });
+    expect(closed.statistics).to.not.have.property("connections");
+    const open = await startGateway({ DEMO_TOKEN_DELAY_MS: "1", WS_STATISTICS_PUBLIC: "true" });
+    try {
+      const report = await runClient<{
+        welcome: { connection_id: string };
+        statistics: Statistics;
+      }>("agent_engine_client.py", open.url);
+      expect(report.statistics.connections_visible).to.equal(true);
+      const own = report.statistics.connections?.find(
+        (c) => c["id"] === report.welcome.connection_id,
+      );
+      expect(own).to.include.keys("id", "connected_at", "message_count", "uptime");
+    } finally {
+      await open.close();
+    }
+  });
+
   it("learning-coach protocol §2 message protocol (Python websockets on /ws/agents/{session_id} and /ws/projects/{project_id}/status)", async () => {
     const report = await runClient<{
       connected: Record<string, unknown>;
@@ -166,7 +193,7 @@ describe("the earlier systems' own clients, only the address changed", function 
     });
   });
 
-  it("AutoCode protocol §4 message format (Python websockets on /ws/projects/{guid}/status?dialect=autocode): joined on connect, feedback, pushes, ping, a bad envelope", async () => {
+  it("AutoCode protocol §4 message format (Python websockets on /ws/projects/{guid}/status?dialect=autocode): joined on connect, feedback, pushes, ping inside the room, a refusal naming its project, a bad envelope", async () => {
     const report = await runClient<Record<string, Record<string, unknown>>>(
       "autocode_client.py",
       server.url,
@@ -200,7 +227,13 @@ describe("the earlier systems' own clients, only the address changed", function 
       projectGuid: "ac-project",
       data: { stage: "coding", progress: 40 },
     });
-    expect(report["pong"]!["type"]).to.equal("pong");
+    expect(report["pong"]).to.include({ type: "pong", projectGuid: "ac-project" });
+    expect(report["pong_outside"]).to.include({ type: "pong", projectGuid: null });
+    expect(report["not_in_project"]).to.include({ type: "error", projectGuid: "g-1" });
+    expect(report["not_in_project"]!["data"]).to.include({
+      code: "not_in_project",
+      request_type: "user_feedback",
+    });
     expect(report["error"]!["data"]).to.include({
       code: "invalid_payload",
       request_type: "leave_project",
@@ -208,25 +241,37 @@ describe("the earlier systems' own clients, only the address changed", function 
     expect(report["left"]).to.deep.include({ projectGuid: "ac-project", data: { members: 0 } });
   });
 
-  it("Flask-SocketIO chat protocol §前端改造 (python-socketio, ?dialect=flask-chat): chat_message answered by chat_response text, agent_status, stop; a local image path refused", async () => {
+  it("Flask-SocketIO chat protocol §前端改造 (python-socketio, ?dialect=flask-chat): chat_message answered by chat_response text, agent_status, stop; a second turn with the page's own history; a local image path refused", async () => {
+    type Response = { type: string; content: Record<string, unknown> };
     const report = await runClient<{
       stopped: boolean;
+      second_stopped: boolean;
+      history_sent: number;
       refused: boolean;
-      responses: Array<{ type: string; content: Record<string, unknown> }>;
-      errors: Array<{ code: string }>;
+      turns: Response[][];
+      errors: Array<{ code: string; message: string }>;
     }>("flask_chat_client.py", server.url);
+    const [first, second, hostile] = report.turns;
+    const textOf = (turn: Response[] | undefined) =>
+      (turn ?? [])
+        .filter((r) => r.type === "text")
+        .map((r) => r.content["data"])
+        .join("");
     expect(report.stopped).to.equal(true);
-    const kinds = report.responses.map((r) => r.type);
+    const kinds = first!.map((r) => r.type);
     expect(kinds).to.include.members(["text", "agent_status", "stop"]);
     expect(kinds.indexOf("stop")).to.be.above(kinds.indexOf("text"));
-    const text = report.responses
-      .filter((r) => r.type === "text")
-      .map((r) => r.content["data"])
-      .join("");
-    expect(text).to.include("84");
+    expect(textOf(first)).to.include("84");
+    // The page's history: the first question and every bubble of the answer, as ChatUI objects.
+    expect(report.history_sent).to.be.above(first!.length);
+    expect(second!.map((r) => r.type)).to.not.include("error");
+    expect(report.second_stopped).to.equal(true);
+    expect(second!.at(-1)).to.deep.include({ type: "stop" });
+    expect(textOf(second)).to.include("4");
     expect(report.refused).to.equal(true);
+    expect(report.errors).to.have.length(1);
     expect(report.errors[0]).to.include({ code: "invalid_payload" });
-    expect(report.responses.at(-1)).to.deep.include({ type: "error" });
+    expect(hostile!.at(-1)).to.deep.include({ type: "error" });
   });
 });
 
@@ -305,6 +350,34 @@ describe("group-chat protocol §5 WebSocket message handling, and a mixed sessio
         content: complete.full_content,
         sender: complete.agent_name,
       });
+    }
+  });
+
+  it("group-chat start_conversation with its fields under data (plain WebSocket) or at the top level (Socket.IO), participants as plain names in any script, shown as given", async () => {
+    const names = ["Architect", "架构师", "Product Manager"];
+    const overPlain = await plain(server.url, "/ws?dialect=group-chat");
+    const overSocketIo = await connect(server.url, { dialect: "group-chat" });
+    for (const [client, send] of [
+      [
+        overPlain,
+        {
+          data: { topic: "a login page", participants: names, rounds: 1 },
+          timestamp: new Date().toISOString(),
+        },
+      ],
+      [overSocketIo.socket, { topic: "a login page", participants: names, rounds: 1 }],
+    ] as const) {
+      const store = groupChatStore(client);
+      const ended = nextEvent(client, "stream_end");
+      const ack = await request(client, "start_conversation", send);
+      expect(ack.ok, JSON.stringify(ack)).to.equal(true);
+      await ended;
+      expect(store.completes.map((c) => c.agent_name)).to.deep.equal(names);
+      for (const complete of store.completes) {
+        expect(complete.full_content).to.have.length.above(0);
+        expect(store.messages.get(complete.message_id)?.sender).to.equal(complete.agent_name);
+      }
+      client.close();
     }
   });
 

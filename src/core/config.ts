@@ -109,6 +109,7 @@ const EnvSchema = Type.Object({
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   ADMIN_UI_USERNAME: Type.Optional(Type.String({ minLength: 1 })),
   ADMIN_UI_PASSWORD: Type.Optional(Type.String({ minLength: 12 })),
+  WS_STATISTICS_PUBLIC: Type.Boolean({ default: false }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -238,6 +239,8 @@ export interface Config {
     metricsToken: string | undefined;
     /** Set: the Socket.IO Admin UI is instrumented and served at /admin-ui/. */
     adminUi: { username: string; password: string } | undefined;
+    /** GET /ws/statistics lists every connection (ids, sessions) without the API key. */
+    statisticsPublic: boolean;
   };
 }
 
@@ -428,6 +431,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       metricsPort: checked.METRICS_PORT,
       metricsToken: checked.METRICS_TOKEN ?? checked.API_KEY,
       adminUi: adminUiLogin(checked),
+      statisticsPublic: checked.WS_STATISTICS_PUBLIC,
     },
   };
 }

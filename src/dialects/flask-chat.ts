@@ -1,5 +1,4 @@
-import type { Dialect, Frame, Translator } from "./dialect.js";
-import { asNative } from "./dialect.js";
+import type { Dialect, Frame, NativeMessage, Translator } from "./dialect.js";
 import { isRecord, numberField, stringField } from "./frame-fields.js";
 
 /** Longest tool result quoted in a status line; the whole result is in the run's answer. */
@@ -19,7 +18,11 @@ class FlaskChatTranslator implements Translator {
   /** Text streamed since the last status line, per run. */
   private readonly segments = new Map<string, string>();
 
-  inbound = asNative;
+  inbound(type: string, payload: unknown): NativeMessage {
+    if (type !== "chat_message" || !isRecord(payload) || !Array.isArray(payload["history"]))
+      return { type, payload };
+    return { type, payload: { ...payload, history: payload["history"].map(historyItem) } };
+  }
 
   outbound(type: string, payload: Record<string, unknown>): Frame[] {
     const messageId = stringField(payload, "message_id");
@@ -67,6 +70,49 @@ class FlaskChatTranslator implements Translator {
     if (stop) frames.push(response({ type: "stop", content: stop }));
     return frames;
   }
+}
+
+/**
+ * What its page keeps per bubble (ChatUI's message objects): its `appendMsg`
+ * adds `_id`, `createdAt`, `position` and `hasTime`, and the page sends that
+ * list whole as `history`. Only fields of those objects are read.
+ */
+const PAGE_MESSAGE_KEYS = new Set([
+  "_id",
+  "type",
+  "content",
+  "position",
+  "createdAt",
+  "hasTime",
+  "user",
+  "status",
+]);
+/** Maps, so a `type` or `position` such as `constructor` finds nothing. */
+const PAGE_CONTENT_KEY = new Map([
+  ["text", "text"],
+  ["image", "picUrl"],
+]);
+const ROLE_OF_POSITION = new Map([
+  ["right", "user"],
+  ["left", "assistant"],
+  ["center", "system"],
+]);
+
+/**
+ * One of its page's bubbles → a native history item `{role, content}`;
+ * anything else stays as it came, for the native schema to accept or refuse
+ * by name. An image bubble keeps no text: history is checked, never replayed.
+ */
+function historyItem(item: unknown): unknown {
+  if (!isRecord(item) || !Object.keys(item).every((key) => PAGE_MESSAGE_KEYS.has(key))) return item;
+  const { type, content, position = "left" } = item;
+  const contentKey = typeof type === "string" ? PAGE_CONTENT_KEY.get(type) : undefined;
+  const role = typeof position === "string" ? ROLE_OF_POSITION.get(position) : undefined;
+  if (!contentKey || !role || !isRecord(content)) return item;
+  const keys = Object.keys(content);
+  if (keys.length !== 1 || keys[0] !== contentKey) return item;
+  const text = type === "text" ? content["text"] : "";
+  return { role, content: text };
 }
 
 function progress(payload: Record<string, unknown>): Frame[] {

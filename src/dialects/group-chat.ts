@@ -1,6 +1,6 @@
-import type { Dialect, Frame, Translator, TranslatorContext } from "./dialect.js";
-import { asNative } from "./dialect.js";
+import type { Dialect, Frame, NativeMessage, Translator, TranslatorContext } from "./dialect.js";
 import { isoTimestamp, numberField, stringField, without } from "./frame-fields.js";
+import { nativeRequest, type DisplayNames } from "./group-chat-request.js";
 
 /** One speaker's turn: its own message id in this protocol. */
 interface Turn {
@@ -21,6 +21,9 @@ interface RunTurns {
 
 const ENDS = new Set(["stream_end", "cancelled", "error"]);
 
+/** Discussions whose speakers' names this connection shows as given; a refused one never ends, so the oldest goes. */
+const MAX_NAMED_RUNS = 16;
+
 /** Turn ids depend only on the run and the turn's place in it, so every client and every replay agree. */
 export const turnId = (messageId: string, turn: number): string => `${messageId}:${turn}`;
 
@@ -35,15 +38,30 @@ export const turnId = (messageId: string, turn: number): string => `${messageId}
  */
 class GroupChatTranslator implements Translator {
   private readonly runs = new Map<string, RunTurns>();
+  /** By run: the names this connection's client gave its speakers, where they differ from the native ids. */
+  private readonly displayNames = new Map<string, DisplayNames>();
 
   constructor(private readonly context: TranslatorContext) {}
 
-  inbound = asNative;
+  inbound(type: string, payload: unknown): NativeMessage {
+    const request = nativeRequest(type, payload);
+    if (request.names) {
+      const { messageId, byId } = request.names;
+      this.displayNames.delete(messageId);
+      this.displayNames.set(messageId, byId);
+      const oldest = this.displayNames.keys().next().value;
+      if (this.displayNames.size > MAX_NAMED_RUNS && oldest !== undefined)
+        this.displayNames.delete(oldest);
+    }
+    return { type, payload: request.payload };
+  }
 
-  outbound(type: string, payload: Record<string, unknown>): Frame[] {
-    const messageId = stringField(payload, "message_id");
+  outbound(type: string, native: Record<string, unknown>): Frame[] {
+    const messageId = stringField(native, "message_id");
     if (messageId === undefined)
-      return [this.wrap(type, payload, without(payload, ["type", "timestamp"]))];
+      return [this.wrap(type, native, without(native, ["type", "timestamp"]))];
+    const payload = this.shownAs(messageId, native);
+    if (ENDS.has(type)) this.displayNames.delete(messageId);
     if (type === "stream_start") return this.start(messageId, payload);
     if (type === "speaker_change")
       return this.openTurn(
@@ -58,6 +76,13 @@ class GroupChatTranslator implements Translator {
     const frames = this.closeTurn(messageId, payload);
     this.runs.delete(messageId);
     return [...frames, wrapped];
+  }
+
+  /** The event with its speaker named as this client named it. */
+  private shownAs(messageId: string, payload: Record<string, unknown>): Record<string, unknown> {
+    const agent = stringField(payload, "agent");
+    const shown = agent === undefined ? undefined : this.displayNames.get(messageId)?.get(agent);
+    return shown === undefined ? payload : { ...payload, agent: shown };
   }
 
   private start(messageId: string, payload: Record<string, unknown>): Frame[] {

@@ -20,6 +20,8 @@ export interface RouteDeps {
   /** The graphs runs may name (docs/graphs.md). */
   graphs: { list(): GraphInfo[] };
   apiKey: string | undefined;
+  /** WS_STATISTICS_PUBLIC: the connection list of /ws/statistics without the key. */
+  statisticsPublic: boolean;
   /** Largest request body, in bytes. */
   maxBodyBytes: number;
   /** Deepest nesting of objects and arrays a body may have. */
@@ -47,7 +49,9 @@ export function createRoutes(deps: RouteDeps): Router {
   const apiKey = requireApiKey(deps.apiKey);
 
   // Counts only: session ids are capabilities for anonymous clients, so the
-  // list of live connections is for holders of the API key.
+  // list of live connections is for holders of the API key, unless the
+  // operator opens it for the agent-engine protocol's clients, which read it
+  // without a key (docs/protocol.md#agent-engine).
   router.get("/ws/statistics", async (req, res) => {
     const stats = await deps.state.connections.statistics();
     const counts = {
@@ -55,7 +59,7 @@ export function createRoutes(deps: RouteDeps): Router {
       total_connections: stats.totalConnections,
       total_messages: stats.totalMessages,
     };
-    if (!hasApiKey(deps.apiKey, req.get("authorization"))) {
+    if (!deps.statisticsPublic && !hasApiKey(deps.apiKey, req.get("authorization"))) {
       res.json({ ...counts, connections_visible: false });
       return;
     }

@@ -142,6 +142,85 @@ describe("dialect autocode (the AutoCode project-room protocol, its message form
     socket.close();
   });
 
+  /** An AutoCode client over Socket.IO: each envelope emitted as the event of its type. */
+  const envelope = (type: string, projectGuid: unknown, data: unknown = {}) => ({
+    type,
+    projectGuid,
+    data,
+    timestamp: new Date().toISOString(),
+    id: "c-1",
+  });
+  const framesOf = (socket: ClientSocket, type: string, count: number) =>
+    new Promise<Array<Record<string, unknown>>>((resolve) => {
+      const frames: Array<Record<string, unknown>> = [];
+      socket.on(type, (frame: Record<string, unknown>) => {
+        frames.push(frame);
+        if (frames.length === count) resolve(frames);
+      });
+    });
+
+  it("answers a ping inside a project (Socket.IO, auth.dialect) with pong carrying that projectGuid, in the order asked", async () => {
+    const { socket } = await connect(server.url, { dialect: "autocode" });
+    const pongs = framesOf(socket, "pong", 3);
+    const joined = nextEvent(socket, "joined_project");
+    socket.emit("join_project", envelope("join_project", "g-7"));
+    expect(await joined).to.include({ projectGuid: "g-7" });
+    socket.emit("ping", envelope("ping", "g-7"));
+    socket.emit("ping", envelope("ping", null));
+    socket.emit("ping", envelope("ping", "g-8"));
+    expect((await pongs).map((f) => [f["type"], f["projectGuid"]])).to.deep.equal([
+      ["pong", "g-7"],
+      ["pong", null],
+      ["pong", "g-8"],
+    ]);
+    socket.close();
+  });
+
+  it("names the project in a refusal about it: not_in_project for g-1 says g-1, an invalid frame for g-2 says g-2", async () => {
+    const { socket } = await connect(server.url, { dialect: "autocode" });
+    const errors = framesOf(socket, "error", 2);
+    socket.emit("user_feedback", envelope("user_feedback", "g-1", { content: "hello?" }));
+    socket.emit("leave_project", envelope("leave_project", "g-2", { extra: true }));
+    const byRequest = new Map(
+      (await errors).map((f) => [(f["data"] as Record<string, unknown>)["request_type"], f]),
+    );
+    const [notJoined, invalid] = [byRequest.get("user_feedback"), byRequest.get("leave_project")];
+    expect(notJoined).to.include({ type: "error", projectGuid: "g-1" });
+    expect(notJoined!["data"]).to.include({
+      code: "not_in_project",
+      request_type: "user_feedback",
+    });
+    expect(invalid).to.include({ type: "error", projectGuid: "g-2" });
+    expect(invalid!["data"]).to.include({ code: "invalid_payload", request_type: "leave_project" });
+    socket.close();
+  });
+
+  it("keeps its bookkeeping bounded when a client invents request types, and still answers", async () => {
+    const { socket } = await connect(server.url, { dialect: "autocode" });
+    const errors = framesOf(socket, "error", 40);
+    for (let i = 0; i < 40; i++) socket.emit(`invented_${i}`, envelope(`invented_${i}`, `p-${i}`));
+    const refused = await errors;
+    expect(
+      new Set(refused.map((f) => (f["data"] as Record<string, unknown>)["code"])),
+    ).to.deep.equal(new Set(["unknown_type"]));
+    // The first types are followed; past the ceiling an answer names no project rather than a wrong one.
+    expect(refused[0]).to.include({ projectGuid: "p-0" });
+    expect(refused.at(-1)).to.include({ projectGuid: null });
+    const pong = nextEvent(socket, "pong");
+    socket.emit("ping", envelope("ping", "p-ok"));
+    expect(await pong).to.include({ projectGuid: "p-ok" });
+    socket.close();
+  });
+
+  it("keeps no guid that is not a project id: a 100,000-character projectGuid on a ping is answered with null", async () => {
+    const { socket } = await connect(server.url, { dialect: "autocode" });
+    const pongs = framesOf(socket, "pong", 2);
+    socket.emit("ping", envelope("ping", "g".repeat(100_000)));
+    socket.emit("ping", envelope("ping", { nested: "g-1" }));
+    expect((await pongs).map((f) => f["projectGuid"])).to.deep.equal([null, null]);
+    socket.close();
+  });
+
   it("refuses a frame without projectGuid with the native invalid_payload, in the envelope", async () => {
     const { socket } = await connect(server.url);
     const translator = autocode.createTranslator({ sessionId: "s" });

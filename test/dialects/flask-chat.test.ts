@@ -122,6 +122,69 @@ describe("dialect flask-chat (the Flask-SocketIO chat protocol, its front end)",
     });
   }
 
+  const bubble = (text: string, position = "left") => ({
+    _id: "k3j2h1",
+    type: "text",
+    content: { text },
+    position,
+    createdAt: 1730000000000,
+    hasTime: false,
+  });
+
+  it("accepts its page's own bubbles (ChatUI message objects, text and image) as history", async () => {
+    const { socket } = await connect(server.url, { dialect: "flask-chat" });
+    const stop = new Promise<Record<string, unknown>>((resolve) =>
+      socket.on("chat_response", (r: Record<string, unknown>) => {
+        if (r["type"] === "stop") resolve(r);
+      }),
+    );
+    const ack = await request(socket, "chat_message", {
+      history: [
+        bubble("hello", "right"),
+        { ...bubble(""), type: "image", content: { picUrl: "https://example.com/a.png" } },
+        bubble("hi, how can I help?"),
+        { type: "text", content: { text: "a bubble without ChatUI's fields" } },
+      ],
+      current_text: "what is 2 + 2?",
+      current_image_paths: [],
+    });
+    expect(ack.ok, JSON.stringify(ack)).to.equal(true);
+    await stop;
+    socket.close();
+  });
+
+  const notBubbles: Array<[string, unknown]> = [
+    ["a field the page never sets", { ...bubble("x"), admin: true }],
+    ["a bubble type it has no text for", { ...bubble("x"), type: "video" }],
+    ["an inherited name as its position", { ...bubble("x"), position: "constructor" }],
+    ["a text bubble with another content field", { ...bubble("x"), content: { url: "x" } }],
+    ["a text of 32,001 characters", bubble("x".repeat(32001))],
+    ["a text that is not a string", { ...bubble("x"), content: { text: { nested: true } } }],
+  ];
+  for (const [what, item] of notBubbles) {
+    it(`still refuses a history item with ${what} over the flask-chat dialect`, async () => {
+      const { socket } = await connect(server.url, { dialect: "flask-chat" });
+      const ack = await request(socket, "chat_message", {
+        history: [bubble("fine"), item],
+        current_text: "look at this",
+        current_image_paths: [],
+      });
+      expect(!ack.ok && ack.error.code).to.equal("invalid_payload");
+      socket.close();
+    });
+  }
+
+  it("refuses 101 of its page's bubbles as history", async () => {
+    const { socket } = await connect(server.url, { dialect: "flask-chat" });
+    const ack = await request(socket, "chat_message", {
+      history: Array.from({ length: 101 }, () => bubble("x")),
+      current_text: "look at this",
+      current_image_paths: [],
+    });
+    expect(!ack.ok && ack.error.code).to.equal("invalid_payload");
+    socket.close();
+  });
+
   it("shows a run's error as chat_response error and as the error event its page listens to", () => {
     const translator = flaskChat.createTranslator({ sessionId: "s" });
     translator.outbound("stream_chunk", {

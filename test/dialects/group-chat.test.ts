@@ -1,7 +1,13 @@
 import { expect } from "chai";
 import { dialectFor } from "../../src/dialects/index.js";
 import { turnId } from "../../src/dialects/group-chat.js";
-import { startGateway, type RunningGateway } from "../support/gateway.js";
+import {
+  connect,
+  nextEvent,
+  request,
+  startGateway,
+  type RunningGateway,
+} from "../support/gateway.js";
 import {
   ofType,
   recordResume,
@@ -198,4 +204,77 @@ describe("dialect group-chat with coalesced chunks", function () {
     );
     expect(completes).to.deep.equal(String(end?.payload["total_content"]).split("\n\n"));
   });
+});
+
+describe("dialect group-chat: start_conversation as its client sends it", function () {
+  this.timeout(30000);
+  let server: RunningGateway;
+  before(async () => {
+    server = await startGateway({ DEMO_TOKEN_DELAY_MS: "0" });
+  });
+  after(() => server.close());
+
+  /** The speakers a group-chat client is shown, in turn order, and how the run ended. */
+  async function discussion(payload: Record<string, unknown>) {
+    const { socket } = await connect(server.url, { dialect: "group-chat" });
+    const speakers: string[] = [];
+    socket.on("speaker_change", (frame: { data: { agent_name: string } }) =>
+      speakers.push(frame.data.agent_name),
+    );
+    const ended = nextEvent(socket, "stream_end");
+    const ack = await request(socket, "start_conversation", payload);
+    if (ack.ok) await ended;
+    socket.close();
+    return { ack, speakers };
+  }
+
+  it("names speakers as given, in any script, mixed with native names and {name, style} objects", async () => {
+    const { ack, speakers } = await discussion({
+      data: {
+        topic: "naming",
+        participants: ["optimist", { name: "Ärztin", style: "careful" }, "مهندس", "__proto__"],
+        rounds: 1,
+      },
+    });
+    expect(ack.ok, JSON.stringify(ack)).to.equal(true);
+    expect(speakers).to.deep.equal(["optimist", "Ärztin", "مهندس", "__proto__"]);
+    expect(({} as Record<string, unknown>)["polluted"]).to.equal(undefined);
+  });
+
+  it("lets data win over a top-level field, and keeps a client's own message_id", async () => {
+    const { ack, speakers } = await discussion({
+      topic: "ignored",
+      rounds: 5,
+      data: { topic: "tea", participants: ["Tea", "Coffee"], rounds: 1, message_id: "gc-1" },
+      timestamp: new Date().toISOString(),
+    });
+    expect(ack).to.deep.include({ ok: true });
+    expect((ack as { data: Record<string, unknown> }).data).to.include({ message_id: "gc-1" });
+    expect(speakers).to.deep.equal(["Tea", "Coffee"]);
+  });
+
+  const refused: Array<[string, unknown]> = [
+    ["a name with a control character", ["Architect", "Bad\u0007name"]],
+    ["a name with a right-to-left override", ["Architect", "evil\u202Eeman"]],
+    ["a name of 65 characters", ["Architect", "名".repeat(65)]],
+    ["a name of only spaces", ["Architect", "   "]],
+    ["an empty name", ["Architect", ""]],
+    ["the same name twice", ["架构师", "架构师"]],
+    ["a participant with a field of its own", ["Architect", { name: "Tester", admin: true }]],
+    ["a participant that is a number", ["Architect", 7]],
+    ["seven participants", ["a", "b", "c", "d", "e", "f", "g"].map((n) => n.toUpperCase())],
+    ["one participant", ["架构师"]],
+    ["participants that are not a list", "Architect, Tester"],
+  ];
+  for (const [what, participants] of refused) {
+    it(`refuses ${what} with invalid_payload, and the connection stays`, async () => {
+      const { socket } = await connect(server.url, { dialect: "group-chat" });
+      const ack = await request(socket, "start_conversation", {
+        data: { topic: "t", participants, rounds: 1 },
+      });
+      expect(!ack.ok && ack.error.code, JSON.stringify(ack)).to.equal("invalid_payload");
+      expect((await request(socket, "ping", {})).ok).to.equal(true);
+      socket.close();
+    });
+  }
 });

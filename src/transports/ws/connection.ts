@@ -28,7 +28,6 @@ export class PlainConnection implements Connection {
   readonly transport = "ws" as const;
   /** performance.now() of the last frame or pong from the client (the heartbeat's clock). */
   lastHeard = performance.now();
-  lastPinged = performance.now();
   private closing = false;
   /** Where this connection's frames are held for the rest of the turn (WS_CORK_FRAMES). */
   private readonly socket: Corkable | undefined;
@@ -95,7 +94,6 @@ export class PlainConnection implements Connection {
   }
 
   ping(): void {
-    this.lastPinged = performance.now();
     if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
   }
 

@@ -13,6 +13,7 @@ import type { GroupMembership } from "../../sessions/fanout.js";
 import type { SessionCore } from "../../sessions/session-core.js";
 import { PlainConnection } from "./connection.js";
 import { ackFrame, binaryFrame, decodeFrame } from "./frames.js";
+import { watchHeartbeat } from "./heartbeat.js";
 import { routeOf, type PlainRoute } from "./routes.js";
 import { TurnCork } from "../turn-cork.js";
 
@@ -73,7 +74,6 @@ export function servePlainWebSocket(
   });
   const cork = config.corkFrames ? new TurnCork() : undefined;
   let pending = 0;
-  const heartbeat = startHeartbeat(open, config.heartbeat, log);
 
   // Before Socket.IO's listener, which answers only its own path (its
   // destroyUpgrade is off: every other upgrade is answered here).
@@ -156,6 +156,7 @@ export function servePlainWebSocket(
     );
     open.set(conn.id, conn);
     ws.once("close", () => open.delete(conn.id));
+    watchHeartbeat(conn, config.heartbeat, log);
     // Over maxPayload, a bad frame or a reset: ws closes the connection itself; logged, never thrown.
     ws.on("error", (error) => log.info("plain WebSocket error", { connection_id: conn.id, error }));
     const { ctx, receive } = core.open(conn, admitted);
@@ -176,7 +177,6 @@ export function servePlainWebSocket(
   return {
     pending: () => pending,
     async closeAll(deadline) {
-      clearInterval(heartbeat);
       const closing = [...open.values()].map((conn) => {
         conn.close("server_shutdown");
         return conn.closed();
@@ -212,38 +212,6 @@ function receiveFrame(
       ? {}
       : { reply: (reply) => conn.sendFrame(ackFrame(requestId, reply)) }),
   });
-}
-
-/**
- * One timer for every plain connection: a ping each WS_HEARTBEAT_INTERVAL,
- * and a connection silent (no frame, no pong) for WS_HEARTBEAT_TIMEOUT is
- * dropped. The timer ticks often enough to drop it within a quarter of the
- * timeout after.
- */
-function startHeartbeat(
-  open: Map<string, PlainConnection>,
-  { intervalMs, timeoutMs }: { intervalMs: number; timeoutMs: number },
-  log: Logger,
-): NodeJS.Timeout {
-  const timer = setInterval(
-    () => {
-      const now = performance.now();
-      for (const conn of open.values()) {
-        if (now - conn.lastHeard >= timeoutMs) {
-          log.info("closing the connection: no frame or pong within WS_HEARTBEAT_TIMEOUT", {
-            connection_id: conn.id,
-            reason: "heartbeat_timeout",
-          });
-          conn.terminate();
-        } else if (now - conn.lastPinged >= intervalMs) {
-          conn.ping();
-        }
-      }
-    },
-    Math.min(intervalMs, timeoutMs / 4),
-  );
-  timer.unref();
-  return timer;
 }
 
 /** The refusal as an HTTP response on the raw socket, then closed. */

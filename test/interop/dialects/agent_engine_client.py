@@ -3,6 +3,7 @@
 import asyncio
 import json
 import sys
+import urllib.request
 
 import websockets
 
@@ -23,6 +24,9 @@ async def test_websocket(uri):
     async with websockets.connect(uri) as websocket:
         welcome = await websocket.recv()
         report["welcome"] = json.loads(welcome)
+        # "获取统计信息": its statistics panel reads the list without a key.
+        with urllib.request.urlopen(uri.replace("ws", "http", 1).replace("/ws/agent", "/ws/statistics")) as response:
+            report["statistics"] = json.loads(response.read())
         query = {"type": "streaming_query", "query": "你好，请介绍一下你自己"}
         await websocket.send(json.dumps(query))
         chunks = []

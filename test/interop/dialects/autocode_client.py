@@ -51,8 +51,14 @@ async def main(http, api_key):
         )
         await asyncio.get_running_loop().run_in_executor(None, urllib.request.urlopen, request)
         report["stage_update"] = await until(websocket, "project_stage_update")
-        await websocket.send(envelope("ping", None, {}))
+        # Its envelope names the project on every frame, the heartbeat's ping included.
+        await websocket.send(envelope("ping", guid, {}))
         report["pong"] = await until(websocket, "pong")
+        await websocket.send(envelope("ping", None, {}))
+        report["pong_outside"] = await until(websocket, "pong")
+        # Feedback to a project this client has not joined: the refusal names that project.
+        await websocket.send(envelope("user_feedback", "g-1", {"content": "hello?"}))
+        report["not_in_project"] = await until(websocket, "error")
         # Hostile: a projectGuid that is not a string.
         await websocket.send(envelope("leave_project", 7, {}))
         report["error"] = await until(websocket, "error")
