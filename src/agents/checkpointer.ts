@@ -4,10 +4,11 @@ import { timeCheckpointer } from "../metrics/checkpointer-timing.js";
 import { LatestCheckpointSaver } from "./latest-checkpoint-saver.js";
 import { PruningPostgresSaver } from "./pruning-postgres-saver.js";
 import { recordRunIds } from "./run-metadata.js";
+import { trackWrites, type TrackedSaver } from "./checkpoint-writes.js";
 import { DEFAULT_THREAD_BOUNDS, type ThreadBounds } from "./thread-bounds.js";
 
 export interface Checkpointer {
-  saver: BaseCheckpointSaver;
+  saver: TrackedSaver<BaseCheckpointSaver>;
   close(): Promise<void>;
 }
 
@@ -24,7 +25,9 @@ export async function createCheckpointer(
   onBackgroundError: (error: Error) => void = (error) => process.emitWarning(error),
 ): Promise<Checkpointer> {
   if (databaseUrl === undefined) {
-    const saver = recordRunIds(timeCheckpointer(new LatestCheckpointSaver(bounds), "memory"));
+    const saver = trackWrites(
+      recordRunIds(timeCheckpointer(new LatestCheckpointSaver(bounds), "memory")),
+    );
     return {
       saver,
       close: () => {
@@ -37,8 +40,10 @@ export async function createCheckpointer(
   // An idle connection dropped by the server emits "error" on the pool; left
   // unhandled it would crash the gateway, while the next query just reconnects.
   pool.on("error", onBackgroundError);
-  const saver = recordRunIds(
-    timeCheckpointer(new PruningPostgresSaver(pool, bounds.ttlMs, onBackgroundError), "postgres"),
+  const saver = trackWrites(
+    recordRunIds(
+      timeCheckpointer(new PruningPostgresSaver(pool, bounds.ttlMs, onBackgroundError), "postgres"),
+    ),
   );
   try {
     await saver.setup();

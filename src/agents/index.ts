@@ -18,3 +18,4 @@ export {
   type Turn,
 } from "./discussion-graph.js";
 export { RUN_CONFIG_KEYS, runOfMetadata, type CheckpointRun } from "./run-metadata.js";
+export { trackWrites, type TrackedSaver } from "./checkpoint-writes.js";

@@ -114,6 +114,11 @@ export class GraphRegistry {
     return name === BUILT_IN_AGENT ? base : `${base}#${name}`;
   }
 
+  /** Resolves once the gateway's checkpointer has stored what the thread wrote so far. */
+  written(threadId: string): Promise<void> {
+    return this.services.checkpointer.written(threadId);
+  }
+
   /** The graphs whose runs are kept in a checkpointer, where interrupts and history live. */
   stateful(): LoadedGraph[] {
     return [...this.graphs.values()].filter((g) => g.stateful);

@@ -2,7 +2,7 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { StructuredToolInterface } from "@langchain/core/tools";
 import type { BaseCheckpointSaver, LangGraphRunnableConfig } from "@langchain/langgraph";
-import type { ModelHealth } from "../agents/index.js";
+import type { ModelHealth, TrackedSaver } from "../agents/index.js";
 
 export interface GraphServices {
   /** AGENT_MODEL's chat model (the offline demo model by default). */
@@ -10,7 +10,7 @@ export interface GraphServices {
   /** The tools of src/tools/ (calculator, current_time). */
   tools: StructuredToolInterface[];
   /** The gateway's checkpointer: memory, or PostgreSQL with CHECKPOINT_DATABASE_URL. */
-  checkpointer: BaseCheckpointSaver;
+  checkpointer: TrackedSaver<BaseCheckpointSaver>;
   /** AGENT_HISTORY_MAX_MESSAGES: the newest messages a model should see. */
   historyMaxMessages: number;
   /** Counts the configured model's failures for /readyz; absent for the demo model. */

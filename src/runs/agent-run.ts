@@ -129,20 +129,34 @@ export class AgentRun {
     );
   }
 
-  async execute(graph: CompiledGraph, publishNow: Emit, vendor: string): Promise<RunOutcome> {
+  /**
+   * `stored`: resolves once the run's checkpoints are stored; the end (or
+   * pause) is announced after it, so a client told may read or resume at once.
+   */
+  async execute(
+    graph: CompiledGraph,
+    publishNow: Emit,
+    vendor: string,
+    stored: () => Promise<void> = () => Promise.resolve(),
+  ): Promise<RunOutcome> {
     const coalescer = new ChunkCoalescer(this.coalescing, (content, agent, namespace) => {
       if (!this.stopped) this.sendChunk(publishNow, content, agent, namespace);
     });
     this.coalescer = coalescer;
     try {
-      return await this.run(graph, coalescer.flushingFirst(publishNow), vendor);
+      return await this.run(graph, coalescer.flushingFirst(publishNow), vendor, stored);
     } finally {
       coalescer.drop();
       this.watchdog?.stop();
     }
   }
 
-  private async run(graph: CompiledGraph, publish: Emit, vendor: string): Promise<RunOutcome> {
+  private async run(
+    graph: CompiledGraph,
+    publish: Emit,
+    vendor: string,
+    stored: () => Promise<void>,
+  ): Promise<RunOutcome> {
     const { messageId, plan } = this;
     if (this.streaming) {
       publish("stream_start", {
@@ -171,6 +185,8 @@ export class AgentRun {
     }
     // The last tokens leave before the end event reads total_content.
     this.coalescer?.flush();
+    if (this.stoppedAs) return this.stoppedAs;
+    await stored();
     if (this.stoppedAs) return this.stoppedAs;
     if (interrupts.length > 0) {
       publish("run_interrupted", { message_id: messageId, graph: plan.graph, interrupts });

@@ -363,7 +363,11 @@ export class RunManager {
       await this.claim(run, runLog);
       if (info) runLog().info("run started", { graph: run.plan.graph });
       const graph = await this.graphFor(run);
-      const outcome = await metrics.timeRun(run, run.execute(graph, publish, runtime.vendor));
+      const stored = () => runtime.graphs.written(run.plan.threadId);
+      const outcome = await metrics.timeRun(
+        run,
+        run.execute(graph, publish, runtime.vendor, stored),
+      );
       switch (outcome.status) {
         case "completed":
           if (info) runLog().info("run completed");

@@ -9,11 +9,11 @@ export interface Chunk {
 
 export interface StreamOutcome {
   chunks: Chunk[];
-  /** The terminal event: stream_end, cancelled or error. */
+  /** The terminal event: stream_end, cancelled, error, or run_interrupted (the run waits for resume_run). */
   end: { type: string; [key: string]: unknown };
 }
 
-const TERMINAL = ["stream_end", "cancelled", "error"];
+const TERMINAL = ["stream_end", "cancelled", "error", "run_interrupted"];
 
 /** Collects one stream's chunks, as this client receives them, until its terminal event. */
 export function collectStream(
