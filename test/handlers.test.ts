@@ -209,6 +209,37 @@ for (const transport of TRANSPORTS) {
 }
 
 for (const transport of TRANSPORTS) {
+  describe(`ack order over ${transport}`, () => {
+    let server: RunningGateway;
+    before(async () => {
+      server = await startGateway({ DEMO_TOKEN_DELAY_MS: "0" });
+    });
+    after(() => server.close());
+
+    it("answers a message's ack before any event of its stream, with a zero-delay model", async () => {
+      const { socket } = await connectAs(transport, server.url);
+      try {
+        for (let turn = 0; turn < 5; turn += 1) {
+          const seen: string[] = [];
+          const listener = (type: string) => seen.push(type);
+          socket.onAny(listener);
+          const ended = nextEvent(socket, "stream_end");
+          socket.emit("message", { content: `turn ${turn}` }, (reply: { ok: boolean }) =>
+            seen.push(reply.ok ? "ack" : "refused"),
+          );
+          await ended;
+          socket.offAny(listener);
+          expect(seen[0], `turn ${turn}: ${seen.slice(0, 3).join(", ")}`).to.equal("ack");
+          expect(seen).to.include("stream_start");
+        }
+      } finally {
+        socket.close();
+      }
+    });
+  });
+}
+
+for (const transport of TRANSPORTS) {
   describe(`refusals that keep the connection over ${transport}`, () => {
     let server: RunningGateway;
     before(async () => {

@@ -3,11 +3,10 @@ import { GatewayError, toGatewayError, toWireError, type WireError } from "../co
 import type { AckResponse } from "../core/protocol.js";
 import { exceedsDepth } from "../core/json-depth.js";
 import { describeErrors } from "../core/validator.js";
-import type { HandlerContext } from "../registry/handler-context.js";
 import type { HandlerRegistry, LoadedHandler } from "../registry/load-handlers.js";
 import type { ConnectionRegistry } from "../state/types.js";
 import type { Admitted } from "./admission.js";
-import type { Connection } from "./connection.js";
+import type { Connection, SessionHandlerContext } from "./connection.js";
 import { metrics } from "../metrics/instruments.js";
 import { echoedType, FloodGuard, type FloodGuardOptions, type RateScope } from "./flood-guard.js";
 import { consumeShared, type BudgetKeys, type SharedBudgets } from "./shared-budgets.js";
@@ -54,7 +53,7 @@ const SCOPE_WORDING: Record<RateScope, string> = {
 export function createDispatcher(
   conn: Connection,
   admitted: Admitted,
-  ctx: HandlerContext,
+  ctx: SessionHandlerContext,
   deps: DispatcherDeps,
 ): Receive {
   return new Dispatcher(conn, ctx, deps, { sessionId: ctx.sessionId, person: admitted.principal })
@@ -89,7 +88,7 @@ class Dispatcher {
 
   constructor(
     private readonly conn: Connection,
-    private readonly ctx: HandlerContext,
+    private readonly ctx: SessionHandlerContext,
     private readonly deps: DispatcherDeps,
     private readonly keys: BudgetKeys,
   ) {
@@ -123,6 +122,7 @@ class Dispatcher {
     const { ctx, deps } = this;
     const { maxMessageBytes, handlerTimeoutMs, maxPayloadDepth } = deps.config.limits;
     const started = performance.now();
+    if (ack) ctx.ackFirst.ackPending();
     try {
       const shared = await consumeShared(deps.budgets, this.keys);
       if (shared) return this.refuseRate(echoedType(type), shared.scope, shared.retryAfterMs, ack);
@@ -180,6 +180,8 @@ class Dispatcher {
       }
       metrics.eventRefused(requestType, gatewayError.code, deps.handlers);
       this.refuse(toWireError(gatewayError), requestType, ack);
+    } finally {
+      if (ack) ctx.ackFirst.ackWritten();
     }
   }
 
