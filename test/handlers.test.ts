@@ -262,10 +262,24 @@ for (const transport of TRANSPORTS) {
       socket.close();
     });
 
-    it("answers invalid_payload with the validator's details", async () => {
+    it("answers invalid_payload naming the field, with the validator's details in the ack and the event", async () => {
       const { socket } = await connectAs(transport, server.url);
+      const error = nextEvent<Record<string, unknown>>(socket, "error");
       const ack = await request(socket, "join_project", { project_id: 42 });
       expect(!ack.ok && ack.error.code).to.equal("invalid_payload");
+      expect(!ack.ok && ack.error.message).to.equal(
+        'Invalid payload for "join_project": /project_id must be string',
+      );
+      expect(await error).to.deep.include({
+        code: "invalid_payload",
+        request_type: "join_project",
+        message: 'Invalid payload for "join_project": /project_id must be string',
+        details: !ack.ok && ack.error.details,
+      });
+      const unknown = await request(socket, "ping", { ["x".repeat(1500)]: 1 });
+      expect(!unknown.ok && unknown.error.message)
+        .to.match(/^Invalid payload for "ping": the payload has unknown property "x+…$/)
+        .and.have.length.below(300);
       expect(!ack.ok && ack.error.details).to.deep.include({
         path: "/project_id",
         message: "must be string",

@@ -2,7 +2,7 @@ import type { Config } from "../core/config.js";
 import { GatewayError, toGatewayError, toWireError, type WireError } from "../core/errors.js";
 import type { AckResponse } from "../core/protocol.js";
 import { exceedsDepth } from "../core/json-depth.js";
-import { describeErrors } from "../core/validator.js";
+import { describeErrors, type ValidationIssue } from "../core/validator.js";
 import type { HandlerRegistry, LoadedHandler } from "../registry/load-handlers.js";
 import type { ConnectionRegistry } from "../state/types.js";
 import type { Admitted } from "./admission.js";
@@ -144,10 +144,11 @@ class Dispatcher {
         );
       }
       if (!handler.validate(payload)) {
+        const findings = describeErrors(handler.validate.errors);
         throw new GatewayError(
           "invalid_payload",
-          `Invalid payload for "${handler.definition.type}"`,
-          describeErrors(handler.validate.errors),
+          `Invalid payload for "${handler.definition.type}": ${firstFinding(findings)}`,
+          findings,
         );
       }
       // Per-event logs are debug-level and skipped whole below it: winston builds
@@ -185,17 +186,10 @@ class Dispatcher {
     }
   }
 
-  /**
-   * The details travel once: in the ack when there is one (the `error` event
-   * then says only what failed), else in the `error` event.
-   */
+  /** The ack and the `error` event carry the same error, details included. */
   private refuse(wire: WireError, requestType: string, ack: Ack | undefined): void {
-    if (ack) {
-      ack({ ok: false, error: wire });
-      this.ctx.emit("error", { code: wire.code, message: wire.message, request_type: requestType });
-    } else {
-      this.ctx.emit("error", { ...wire, request_type: requestType });
-    }
+    ack?.({ ok: false, error: wire });
+    this.ctx.emit("error", { ...wire, request_type: requestType });
   }
 
   /**
@@ -302,6 +296,18 @@ function perSecond(config: Config, scope: RateScope): number {
     case "ip":
       return config.abuse.rateLimitPerUserPerSec;
   }
+}
+
+/** Long enough for a path and a property name; a client may send a property name of megabytes. */
+const MAX_FINDING_LENGTH = 200;
+
+/** The validator's first finding, as a message can show it: `/text must be string`. */
+function firstFinding(findings: ValidationIssue[]): string {
+  const first = findings[0];
+  if (!first) return "the payload is invalid";
+  const where = first.path === "/" ? "the payload" : first.path;
+  const text = `${where} ${first.message}`;
+  return text.length > MAX_FINDING_LENGTH ? `${text.slice(0, MAX_FINDING_LENGTH)}…` : text;
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
