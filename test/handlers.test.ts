@@ -5,9 +5,10 @@ import {
   recordEvents,
   request,
   startGateway,
+  startGatewayWithHandler,
   type RunningGateway,
 } from "./support/gateway.js";
-import { connectAs, TRANSPORTS } from "./support/clients.js";
+import { closeOf, connectAs, TRANSPORTS } from "./support/clients.js";
 import { waitFor } from "./support/wait-for.js";
 
 for (const transport of TRANSPORTS) {
@@ -317,6 +318,82 @@ for (const transport of TRANSPORTS) {
       expect(flooder.socket.connected).to.equal(true);
       flooder.socket.close();
       other.socket.close();
+    });
+  });
+}
+
+/** Waits on its signal, then says why it stopped: a handler whose work must end with the call. */
+const STOPS_ON_SIGNAL_HANDLER = `import { defineHandler, Type } from "../src/handler-kit.js";
+
+export default defineHandler({
+  type: "wait_for_signal",
+  description: "Works until its signal fires, then reports the reason.",
+  schema: Type.Object({}),
+  timeoutMs: 100,
+  async handle(_payload, ctx) {
+    const signal = ctx.signal;
+    await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+    ctx.emit("progress_update", { data: { stopped_by: String(signal.reason?.code) } });
+    return {};
+  },
+});
+`;
+
+for (const transport of TRANSPORTS) {
+  describe(`every request answered once over ${transport}`, () => {
+    let server: RunningGateway;
+    before(async () => {
+      server = await startGatewayWithHandler("wait_for_signal.ts", STOPS_ON_SIGNAL_HANDLER);
+    });
+    after(() => server.close());
+
+    it("aborts the signal of a handler that timed out, so its work stops", async () => {
+      const { socket } = await connectAs(transport, server.url);
+      const stopped = nextEvent<{ data: { stopped_by: string } }>(socket, "progress_update");
+      const ack = await request(socket, "wait_for_signal", {});
+      expect(!ack.ok && ack.error.code).to.equal("timeout");
+      expect((await stopped).data.stopped_by).to.equal("timeout");
+      expect(socket.connected).to.equal(true);
+      socket.close();
+    });
+  });
+
+  describe(`a flooder cut off over ${transport}`, () => {
+    let server: RunningGateway;
+    before(async () => {
+      server = await startGateway({
+        WS_RATE_LIMIT_PER_SEC: "5",
+        WS_RATE_LIMIT_DISCONNECT_AFTER: "0.5",
+      });
+    });
+    after(() => server.close());
+
+    it("still gets an answer to the ack it was waiting for", async () => {
+      const { socket } = await connectAs(transport, server.url);
+      const closed = closeOf(socket);
+      let open = true;
+      void closed.then(() => (open = false));
+      let waiting = 0;
+      let cutOff = false;
+      const answers: string[] = [];
+      // One event at a time, until an answer says the connection is cut off.
+      while (open && !cutOff) {
+        waiting += 1;
+        type Reply = { ok: boolean; error?: { code: string; message: string } };
+        const answered = new Promise<void>((resolve) =>
+          socket.emit("ping", {}, (reply: Reply) => {
+            waiting -= 1;
+            answers.push(reply.ok ? "ok" : String(reply.error?.code));
+            cutOff = /disconnected/.test(reply.error?.message ?? "");
+            resolve();
+          }),
+        );
+        await Promise.race([answered, closed]);
+      }
+      await closed;
+      expect(cutOff, "the last answer says why the connection ends").to.equal(true);
+      expect(answers).to.include("ok").and.include("rate_limited");
+      expect(waiting, "acks never answered").to.equal(0);
     });
   });
 }
