@@ -8,8 +8,10 @@ import type { Fanout, WireEvent } from "./fanout.js";
  * the handler had returned the ack carrying its `message_id`. Once a run is
  * submitted while an ack of this connection is pending, broadcasts to this
  * connection wait here and leave, in their order, right after the last
- * pending ack is written. The wait lasts at most the handler timeout
- * (WS_HANDLER_TIMEOUT), after which the dispatcher answers the ack anyway.
+ * pending ack is written. A hold lasts at most the handler timeout
+ * (WS_HANDLER_TIMEOUT), by which time the dispatcher has answered the ack:
+ * a client that keeps some ack pending all the time cannot make the held
+ * events pile up.
  *
  * Only this connection waits: the session's other connections get the
  * stream as it comes. Events sent to this connection alone (`ctx.emit`) are
@@ -19,6 +21,8 @@ export class AckFirst {
   private pendingAcks = 0;
   private held: WireEvent[] | undefined;
   private stopHolding: (() => void) | undefined;
+  private holdTimer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   /**
    * `translated`: a dialect connection's own delivery, which the bus already
@@ -28,6 +32,7 @@ export class AckFirst {
     private readonly conn: Connection,
     private readonly fanout: Fanout,
     private readonly translated: ((event: WireEvent) => void) | undefined,
+    private readonly maxHoldMs: number,
   ) {}
 
   ackPending(): void {
@@ -41,22 +46,28 @@ export class AckFirst {
 
   /** Called before a handler submits a run: what the run broadcasts waits for the ack. */
   runSubmitting(): void {
-    if (this.pendingAcks === 0 || this.held) return;
+    if (this.pendingAcks === 0 || this.held || this.closed) return;
     const held: WireEvent[] = [];
     this.held = held;
     this.stopHolding = this.fanout.translateFor(this.conn.id, (event) => held.push(event));
+    this.holdTimer = setTimeout(() => this.release(), this.maxHoldMs);
+    this.holdTimer.unref();
   }
 
   /** The connection closed: nothing held is worth writing. */
   drop(): void {
+    this.closed = true;
     this.held = undefined;
+    clearTimeout(this.holdTimer);
     this.stopHolding?.();
     this.stopHolding = undefined;
   }
 
   private release(): void {
-    const held = this.held ?? [];
+    const held = this.held;
+    if (!held) return;
     this.held = undefined;
+    clearTimeout(this.holdTimer);
     const { conn, translated } = this;
     if (translated) this.fanout.translateFor(conn.id, translated);
     else this.stopHolding?.();

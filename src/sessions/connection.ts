@@ -203,7 +203,12 @@ class SessionContext implements SessionHandlerContext {
   }
 
   get ackFirst(): AckFirst {
-    this.ackFirstIfMade ??= new AckFirst(this.conn, this.deps.fanout, this.translated);
+    this.ackFirstIfMade ??= new AckFirst(
+      this.conn,
+      this.deps.fanout,
+      this.translated,
+      this.deps.config.limits.handlerTimeoutMs,
+    );
     return this.ackFirstIfMade;
   }
 
