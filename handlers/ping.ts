@@ -4,6 +4,7 @@ export default defineHandler({
   type: "ping",
   description: "Application-level heartbeat: answers with pong.",
   schema: Type.Object({}),
+  events: { pong: "Answer to ping" },
   handle(_payload, ctx) {
     ctx.emit("pong", {});
     return {};

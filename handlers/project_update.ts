@@ -4,6 +4,7 @@ export default defineHandler({
   type: "project_update",
   description:
     "Tells the back end about a change a member made to a joined project ({project_id, data}); the room gets project_message too.",
+  events: { project_message: "The update, to the project's room" },
   schema: Type.Object({
     project_id: ProjectId,
     data: Type.Record(Type.String(), Type.Unknown()),

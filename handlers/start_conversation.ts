@@ -6,6 +6,7 @@ import {
   MessageId,
   Participant,
   Type,
+  WithDefault,
 } from "../src/handler-kit.js";
 
 export default defineHandler({
@@ -15,7 +16,7 @@ export default defineHandler({
   schema: Type.Object({
     topic: Type.String({ minLength: 1, maxLength: 2000 }),
     participants: Type.Optional(Type.Array(Participant, { minItems: 2, maxItems: 6 })),
-    rounds: Type.Integer({ minimum: 1, maximum: 10, default: 2 }),
+    rounds: WithDefault(Type.Integer({ minimum: 1, maximum: 10 }), 2),
     message_id: Type.Optional(MessageId),
   }),
   handle({ topic, participants, rounds, message_id }, ctx) {

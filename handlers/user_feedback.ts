@@ -4,6 +4,10 @@ export default defineHandler({
   type: "user_feedback",
   description:
     "Sends feedback to a joined project: everyone in its room gets project_message, and the back end gets it through its channel (docs/backend.md).",
+  events: {
+    user_feedback_response: "Feedback was received",
+    project_message: "The feedback, to the project's room",
+  },
   schema: Type.Object({
     project_id: ProjectId,
     content: Type.String({ minLength: 1, maxLength: 32000 }),

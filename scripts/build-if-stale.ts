@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { writeClientHandlers } from "./write-client-handlers.js";
 
 const OUT_DIR = "dist";
 const STAMP = path.join(OUT_DIR, ".build-inputs.json");
@@ -37,6 +38,8 @@ function lastBuildInputs(): string | undefined {
   }
 }
 
+// Before the inputs are read: a handler added or removed changes the typed client's list.
+await writeClientHandlers();
 const inputs = JSON.stringify(inputsNow());
 if (inputs === lastBuildInputs()) {
   console.log(`${OUT_DIR}/ is up to date`);

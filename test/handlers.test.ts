@@ -5,9 +5,10 @@ import {
   recordEvents,
   request,
   startGateway,
+  startGatewayWithHandler,
   type RunningGateway,
 } from "./support/gateway.js";
-import { connectAs, TRANSPORTS } from "./support/clients.js";
+import { closeOf, connectAs, TRANSPORTS } from "./support/clients.js";
 import { waitFor } from "./support/wait-for.js";
 
 for (const transport of TRANSPORTS) {
@@ -209,6 +210,37 @@ for (const transport of TRANSPORTS) {
 }
 
 for (const transport of TRANSPORTS) {
+  describe(`ack order over ${transport}`, () => {
+    let server: RunningGateway;
+    before(async () => {
+      server = await startGateway({ DEMO_TOKEN_DELAY_MS: "0" });
+    });
+    after(() => server.close());
+
+    it("answers a message's ack before any event of its stream, with a zero-delay model", async () => {
+      const { socket } = await connectAs(transport, server.url);
+      try {
+        for (let turn = 0; turn < 5; turn += 1) {
+          const seen: string[] = [];
+          const listener = (type: string) => seen.push(type);
+          socket.onAny(listener);
+          const ended = nextEvent(socket, "stream_end");
+          socket.emit("message", { content: `turn ${turn}` }, (reply: { ok: boolean }) =>
+            seen.push(reply.ok ? "ack" : "refused"),
+          );
+          await ended;
+          socket.offAny(listener);
+          expect(seen[0], `turn ${turn}: ${seen.slice(0, 3).join(", ")}`).to.equal("ack");
+          expect(seen).to.include("stream_start");
+        }
+      } finally {
+        socket.close();
+      }
+    });
+  });
+}
+
+for (const transport of TRANSPORTS) {
   describe(`refusals that keep the connection over ${transport}`, () => {
     let server: RunningGateway;
     before(async () => {
@@ -231,10 +263,24 @@ for (const transport of TRANSPORTS) {
       socket.close();
     });
 
-    it("answers invalid_payload with the validator's details", async () => {
+    it("answers invalid_payload naming the field, with the validator's details in the ack and the event", async () => {
       const { socket } = await connectAs(transport, server.url);
+      const error = nextEvent<Record<string, unknown>>(socket, "error");
       const ack = await request(socket, "join_project", { project_id: 42 });
       expect(!ack.ok && ack.error.code).to.equal("invalid_payload");
+      expect(!ack.ok && ack.error.message).to.equal(
+        'Invalid payload for "join_project": /project_id must be string',
+      );
+      expect(await error).to.deep.include({
+        code: "invalid_payload",
+        request_type: "join_project",
+        message: 'Invalid payload for "join_project": /project_id must be string',
+        details: !ack.ok && ack.error.details,
+      });
+      const unknown = await request(socket, "ping", { ["x".repeat(1500)]: 1 });
+      expect(!unknown.ok && unknown.error.message)
+        .to.match(/^Invalid payload for "ping": the payload has unknown property "x+…$/)
+        .and.have.length.below(300);
       expect(!ack.ok && ack.error.details).to.deep.include({
         path: "/project_id",
         message: "must be string",
@@ -272,6 +318,82 @@ for (const transport of TRANSPORTS) {
       expect(flooder.socket.connected).to.equal(true);
       flooder.socket.close();
       other.socket.close();
+    });
+  });
+}
+
+/** Waits on its signal, then says why it stopped: a handler whose work must end with the call. */
+const STOPS_ON_SIGNAL_HANDLER = `import { defineHandler, Type } from "../src/handler-kit.js";
+
+export default defineHandler({
+  type: "wait_for_signal",
+  description: "Works until its signal fires, then reports the reason.",
+  schema: Type.Object({}),
+  timeoutMs: 100,
+  async handle(_payload, ctx) {
+    const signal = ctx.signal;
+    await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+    ctx.emit("progress_update", { data: { stopped_by: String(signal.reason?.code) } });
+    return {};
+  },
+});
+`;
+
+for (const transport of TRANSPORTS) {
+  describe(`every request answered once over ${transport}`, () => {
+    let server: RunningGateway;
+    before(async () => {
+      server = await startGatewayWithHandler("wait_for_signal.ts", STOPS_ON_SIGNAL_HANDLER);
+    });
+    after(() => server.close());
+
+    it("aborts the signal of a handler that timed out, so its work stops", async () => {
+      const { socket } = await connectAs(transport, server.url);
+      const stopped = nextEvent<{ data: { stopped_by: string } }>(socket, "progress_update");
+      const ack = await request(socket, "wait_for_signal", {});
+      expect(!ack.ok && ack.error.code).to.equal("timeout");
+      expect((await stopped).data.stopped_by).to.equal("timeout");
+      expect(socket.connected).to.equal(true);
+      socket.close();
+    });
+  });
+
+  describe(`a flooder cut off over ${transport}`, () => {
+    let server: RunningGateway;
+    before(async () => {
+      server = await startGateway({
+        WS_RATE_LIMIT_PER_SEC: "5",
+        WS_RATE_LIMIT_DISCONNECT_AFTER: "0.5",
+      });
+    });
+    after(() => server.close());
+
+    it("still gets an answer to the ack it was waiting for", async () => {
+      const { socket } = await connectAs(transport, server.url);
+      const closed = closeOf(socket);
+      let open = true;
+      void closed.then(() => (open = false));
+      let waiting = 0;
+      let cutOff = false;
+      const answers: string[] = [];
+      // One event at a time, until an answer says the connection is cut off.
+      while (open && !cutOff) {
+        waiting += 1;
+        type Reply = { ok: boolean; error?: { code: string; message: string } };
+        const answered = new Promise<void>((resolve) =>
+          socket.emit("ping", {}, (reply: Reply) => {
+            waiting -= 1;
+            answers.push(reply.ok ? "ok" : String(reply.error?.code));
+            cutOff = /disconnected/.test(reply.error?.message ?? "");
+            resolve();
+          }),
+        );
+        await Promise.race([answered, closed]);
+      }
+      await closed;
+      expect(cutOff, "the last answer says why the connection ends").to.equal(true);
+      expect(answers).to.include("ok").and.include("rate_limited");
+      expect(waiting, "acks never answered").to.equal(0);
     });
   });
 }

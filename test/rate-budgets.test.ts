@@ -99,14 +99,16 @@ describe("rate budgets follow the person, not the socket", () => {
     closeAll(clients);
   });
 
-  it("reports the connection's own budget with scope connection, its details in the ack only", async () => {
+  it("reports the connection's own budget with scope connection, its details in the ack and the event", async () => {
     server = await startGateway({ WS_RATE_LIMIT_PER_SEC: "5" });
     const { socket } = await connect(server.url);
     const error = nextEvent<Record<string, unknown>>(socket, "error");
     const acks = await Promise.all(Array.from({ length: 8 }, () => request(socket, "ping", {})));
     expect(scopes(acks)).to.deep.equal(Array(3).fill("rate_limited:connection"));
     expect(await error).to.deep.include({ code: "rate_limited", request_type: "ping" });
-    expect(await error).to.not.have.property("details");
+    expect(await error)
+      .to.have.nested.property("details.scope")
+      .that.equals("connection");
     socket.close();
   });
 

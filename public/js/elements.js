@@ -43,5 +43,6 @@ export const ui = {
     messages: $("stat-messages"),
     updated: $("stats-updated"),
     connections: $("stats-connections"),
+    apiKey: $("stats-api-key"),
   },
 };

@@ -26,7 +26,16 @@ const VIEWS = {
     else
       c.conversation.addNote(
         "error",
-        `${ev.request_type ? `${ev.request_type}: ` : ""}${ev.code} — ${ev.message}`,
+        [
+          `${ev.request_type ? `${ev.request_type}: ` : ""}${ev.code} — ${ev.message}`,
+          ev.details === undefined
+            ? null
+            : h(
+                "code",
+                { class: "error-details", dataset: { testid: "error-details" } },
+                detailsText(ev.details),
+              ),
+        ],
         "error-note",
       );
   },
@@ -78,4 +87,15 @@ function projectNote(type, ev, c) {
     [h("strong", {}, `${ev.project_id ?? "project"} · ${type}`), ` ${text}`],
     "project-note",
   );
+}
+
+/** A refusal's details in one line: the validator's findings as `path message`, anything else as JSON. */
+function detailsText(details) {
+  const findings = Array.isArray(details) ? details : [];
+  const readable = findings.every(
+    (f) => typeof f?.path === "string" && typeof f?.message === "string",
+  );
+  if (findings.length > 0 && readable)
+    return findings.map((f) => `${f.path} ${f.message}`).join("; ");
+  return JSON.stringify(details);
 }

@@ -178,18 +178,32 @@ function renderActivity() {
 
 // ---------------------------------------------------------------- wiring
 
+/**
+ * On a narrow window the quick actions sit below the conversation: an action
+ * that starts a stream brings the conversation back into view.
+ */
+function showConversation() {
+  const box = ui.conversation.getBoundingClientRect();
+  if (box.top < 0 || box.bottom > window.innerHeight)
+    ui.conversation.scrollIntoView({ block: "nearest" });
+}
+
 const quickActions = {
   ping: () => send("ping", {}),
   ask: () => {
     const content = ui.quickText.value.trim() || "Hello";
-    return send("message", { content }, conversation.addUser(content));
+    const sent = send("message", { content }, conversation.addUser(content));
+    showConversation();
+    return sent;
   },
   calculate: () =>
     send("tool_call", { tool_name: "calculator", params: { expression: "123 + 456" } }),
   join: () => send("join_project", { project_id: ui.quickProject.value.trim() || "demo-project" }),
   discuss: () => {
     const topic = ui.quickText.value.trim() || "The future of gateways";
-    return send("start_conversation", { topic }, bubbleFor("start_conversation", { topic }));
+    const sent = send("start_conversation", { topic }, bubbleFor("start_conversation", { topic }));
+    showConversation();
+    return sent;
   },
   cancel: () => cancelRun(),
 };
@@ -211,6 +225,7 @@ function init() {
     void composer.loadHandlers(baseUrl());
     void updateStatistics();
   });
+  ui.stat.apiKey.addEventListener("change", () => void updateStatistics());
   ui.cancel.addEventListener("click", () => void cancelRun());
   ui.clearChat.addEventListener("click", () => conversation.clear());
   enterToSend(ui.composer);

@@ -10,8 +10,12 @@ export function renderCounters(stat, counters) {
 export async function refreshStatistics(stat, baseUrl, mine) {
   if (document.hidden) return;
   try {
+    const apiKey = stat.apiKey.value.trim();
     const response = await fetch(`${baseUrl}/ws/statistics`, {
-      headers: { accept: "application/json" },
+      headers: {
+        accept: "application/json",
+        ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
+      },
     });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const stats = await response.json();
@@ -28,8 +32,10 @@ export async function refreshStatistics(stat, baseUrl, mine) {
               {},
               h(
                 "td",
-                { colspan: "4" },
-                "Per-connection detail needs the API key (see docs/security.md)",
+                { colspan: "4", dataset: { testid: "stats-key-note" } },
+                apiKey
+                  ? "The server did not accept this API key"
+                  : "Per-connection detail needs the API key: enter it above (docs/security.md)",
               ),
             ),
           ]),

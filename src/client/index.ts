@@ -1,45 +1,42 @@
-import type { Static, TSchema } from "@sinclair/typebox";
+import type { Static, TObject, TProperties, TSchema } from "@sinclair/typebox";
 import type { AckResponse, ServerEvent, ServerEventType } from "../core/protocol.js";
 import type { WireError } from "../core/errors.js";
 import type { HandlerDefinition } from "../registry/define-handler.js";
-import type agentQuery from "../../handlers/agent_query.js";
-import type cancel from "../../handlers/cancel.js";
-import type chatMessage from "../../handlers/chat_message.js";
-import type joinProject from "../../handlers/join_project.js";
-import type leaveProject from "../../handlers/leave_project.js";
-import type message from "../../handlers/message.js";
-import type ping from "../../handlers/ping.js";
-import type projectUpdate from "../../handlers/project_update.js";
-import type resume from "../../handlers/resume.js";
-import type startConversation from "../../handlers/start_conversation.js";
-import type streamingQuery from "../../handlers/streaming_query.js";
-import type toolCall from "../../handlers/tool_call.js";
-import type userFeedback from "../../handlers/user_feedback.js";
+import type { HandlerModules } from "./handler-modules.js";
 
 /**
  * Typed Socket.IO client events, for `io<ServerToClientEvents, ClientToServerEvents>(url)`.
- * Type-only: importing this costs a client nothing at run time. The handler
- * list mirrors handlers/ (test/client-types.test.ts keeps them equal).
+ * Type-only: importing this costs a client nothing at run time. The events
+ * are the handlers in handlers/ (listed by scripts/write-client-handlers.ts),
+ * keyed by each definition's `type`; the server events include those a
+ * handler declares by merging into ServerEventMap.
  */
-interface Handlers {
-  agent_query: typeof agentQuery;
-  cancel: typeof cancel;
-  chat_message: typeof chatMessage;
-  join_project: typeof joinProject;
-  leave_project: typeof leaveProject;
-  message: typeof message;
-  ping: typeof ping;
-  project_update: typeof projectUpdate;
-  resume: typeof resume;
-  start_conversation: typeof startConversation;
-  streaming_query: typeof streamingQuery;
-  tool_call: typeof toolCall;
-  user_feedback: typeof userFeedback;
-}
+type Definitions = HandlerModules[number]["default"];
+type Handlers = { [H in Definitions as H["type"]]: H };
+
+/** A property the validator fills in (WithDefault in src/handler-kit.ts) is optional for the client. */
+type DefaultedKeys<P extends TProperties> = {
+  [K in keyof P]: P[K] extends { default: unknown } ? K : never;
+}[keyof P];
+
+type Flatten<T> = { [K in keyof T]: T[K] };
+
+type WithOptional<T, D> = Flatten<
+  { [K in keyof T as K extends D ? never : K]: T[K] } & {
+    [K in keyof T as K extends D ? K : never]?: T[K];
+  }
+>;
+
+type ClientInput<S extends TSchema> =
+  Static<S> extends infer T
+    ? S extends TObject<infer P>
+      ? WithOptional<T, DefaultedKeys<P>>
+      : T
+    : never;
 
 type PayloadOf<H> =
-  H extends HandlerDefinition<infer S extends TSchema, unknown> ? Static<S> : never;
-type DataOf<H> = H extends HandlerDefinition<TSchema, infer R> ? Awaited<R> : never;
+  H extends HandlerDefinition<infer S extends TSchema, unknown, string> ? ClientInput<S> : never;
+type DataOf<H> = H extends HandlerDefinition<TSchema, infer R, string> ? Awaited<R> : never;
 
 /** What an ack carries for event `K`: the handler's result, or an error. */
 export type Ack<K extends ClientEventType> =

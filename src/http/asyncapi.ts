@@ -2,14 +2,14 @@ import type { HandlerRegistry } from "../registry/load-handlers.js";
 import type { ServerEventType } from "../core/protocol.js";
 
 /**
- * What each server event means. Keys are checked against ServerEventMap; a
- * handler's own events (declared by merging into it) are not listed.
+ * The events the core sends, whatever the handlers: admission, errors, runs,
+ * project pushes, shutdown. Events a handler sends are declared in its own
+ * file (`events`), and listed from there.
  */
-const SERVER_EVENTS: Partial<Record<ServerEventType, string>> = {
+const CORE_EVENTS: Partial<Record<ServerEventType, string>> = {
   connected: "Sent once admitted: connection and session ids, heartbeat",
-  error: "An event was refused or a run failed: code, message, request_type or message_id",
-  pong: "Answer to ping",
-  tool_result: "A tool's result, from tool_call or inside a run",
+  error: "An event was refused or a run failed: code, message, details, request_type or message_id",
+  tool_result: "A tool's result inside a run",
   tool_start: "A run called a tool",
   stream_start: "A run of the session started streaming",
   stream_chunk: "Tokens of a run, with a per-stream seq",
@@ -18,9 +18,6 @@ const SERVER_EVENTS: Partial<Record<ServerEventType, string>> = {
   cancelled: "A run or queued message was cancelled, with its partial content",
   status: "A non-streaming query is being processed",
   agent_response: "The answer to agent_query",
-  joined_project: "This connection joined a project",
-  left_project: "This connection left a project",
-  user_feedback_response: "Feedback was received",
   project_message: "Project push (POST /api/projects/{id}/events)",
   project_stage_update: "Project push",
   project_status_change: "Project push",
@@ -29,6 +26,22 @@ const SERVER_EVENTS: Partial<Record<ServerEventType, string>> = {
   server_shutdown: "The server is shutting down; reconnect",
   token_expired: "The JWT expired; the connection closes",
 };
+
+/** Each server event with what it means, from the core and from every handler that declares it. */
+function serverEventSummaries(handlers: HandlerRegistry): Map<string, string[]> {
+  const summaries = new Map<string, string[]>();
+  const add = (events: Partial<Record<string, string>>, from?: string) => {
+    for (const [type, summary = ""] of Object.entries(events)) {
+      const list = summaries.get(type) ?? [];
+      list.push(from ? `${summary} (from ${from})` : summary);
+      summaries.set(type, list);
+    }
+  };
+  add(CORE_EVENTS);
+  for (const { definition } of handlers.values())
+    if (definition.events) add(definition.events, definition.type);
+  return summaries;
+}
 
 /** AsyncAPI 3.0 of the Socket.IO namespace `/`: the handlers' schemas and the server's events. */
 export function asyncApiDocument(handlers: HandlerRegistry, version: string) {
@@ -44,11 +57,11 @@ export function asyncApiDocument(handlers: HandlerRegistry, version: string) {
     ]),
   );
   const serverMessages = Object.fromEntries(
-    Object.entries(SERVER_EVENTS).map(([type, summary = ""]) => [
+    [...serverEventSummaries(handlers)].map(([type, summaries]) => [
       `server_${type}`,
       {
         name: type,
-        summary,
+        summary: summaries.join("; "),
         payload: {
           type: "object",
           required: ["type", "timestamp"],

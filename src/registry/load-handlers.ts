@@ -35,6 +35,10 @@ const RESERVED_TYPES = new Set([
 const TYPE_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 const MODULE_FILE = /\.(?:[cm]?js|[cm]?ts)$/;
 const SKIPPED_FILE = /\.d\.[cm]?ts$|\.(?:test|spec)\.[cm]?[jt]s$/;
+
+/** Whether the loader serves a file of this name (also read by scripts/write-client-handlers.ts). */
+export const isHandlerFile = (name: string): boolean =>
+  MODULE_FILE.test(name) && !SKIPPED_FILE.test(name);
 /**
  * The earlier systems' clients put `{type, timestamp, id}` on every frame, and
  * plain-WebSocket clients add a `request_id`: closed schemas must not refuse
@@ -59,9 +63,7 @@ export class HandlerLoadError extends Error {
  * handler must not start half-working.
  */
 export async function loadHandlers(directory: string, ajv: Ajv): Promise<HandlerRegistry> {
-  const names = (await readdir(directory))
-    .filter((n) => MODULE_FILE.test(n) && !SKIPPED_FILE.test(n))
-    .sort();
+  const names = (await readdir(directory)).filter(isHandlerFile).sort();
   const registry = new Map<string, LoadedHandler>();
   for (const name of names) {
     const file = path.join(directory, name);
@@ -136,6 +138,15 @@ function checkShape(file: string, candidate: unknown): HandlerDefinition {
   const timeout = def["timeoutMs"];
   if (timeout !== undefined && (typeof timeout !== "number" || !(timeout > 0))) {
     problems.push(`"timeoutMs" must be a positive number`);
+  }
+  const events = def["events"];
+  if (
+    events !== undefined &&
+    (typeof events !== "object" ||
+      events === null ||
+      Object.values(events).some((summary) => typeof summary !== "string"))
+  ) {
+    problems.push(`"events" must map event names to one-line summaries`);
   }
   if (problems.length > 0) throw new HandlerLoadError(file, problems.join("; "));
   return candidate as HandlerDefinition;

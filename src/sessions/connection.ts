@@ -16,6 +16,7 @@ import type { ClusterRuns } from "../runs/cluster-runs.js";
 import type { RunManager } from "../runs/run-manager.js";
 import type { GatewayState, TransportName } from "../state/types.js";
 import type { ToolRegistry } from "../tools/tool-registry.js";
+import { AckFirst } from "./ack-first.js";
 import type { Admitted } from "./admission.js";
 import { projectGroup, sessionGroup, updatesGroup, type Fanout, type WireEvent } from "./fanout.js";
 
@@ -56,13 +57,23 @@ export interface SessionDeps {
   backend: BackendChannel | undefined;
 }
 
-/** Builds the one handler context a connection keeps for its whole life, and its clean-up. */
+/** The handler context, plus what the dispatcher of its connection needs. */
+export interface SessionHandlerContext extends HandlerContext {
+  /** Holds this connection's broadcasts behind its pending acks (src/sessions/ack-first.ts). */
+  readonly ackFirst: AckFirst;
+}
+
+/**
+ * Builds the one handler context a connection keeps for its whole life, and
+ * its clean-up. `translated`: a dialect connection's delivery of broadcasts.
+ */
 export function openSession(
   conn: Connection,
   admitted: Admitted,
   deps: SessionDeps,
-): HandlerContext {
-  const ctx = new SessionContext(conn, admitted, deps);
+  translated?: (event: WireEvent) => void,
+): SessionHandlerContext {
+  const ctx = new SessionContext(conn, admitted, deps, translated);
   const { sessionId, user, releaseSlot, currentRun } = admitted;
   const expiresAt = user?.expiresAt;
   if (expiresAt !== undefined) {
@@ -81,6 +92,7 @@ export function openSession(
   if (admitted.wantsUpdates) conn.join(updatesGroup(sessionId));
   conn.onClose((reason) => {
     ctx.markClosed();
+    ctx.ackFirstIfMade?.drop();
     // Below info, the child logger is never made for the line it would drop.
     if (deps.log.isInfoEnabled()) ctx.log.info("disconnected", { reason });
     void Promise.all([releaseSlot(), deps.state.projects.leaveAll(conn.id)])
@@ -112,7 +124,7 @@ export function openSession(
  * if it had been made at connect. Functions stay callable when detached
  * (`const { emit } = ctx`).
  */
-class SessionContext implements HandlerContext {
+class SessionContext implements SessionHandlerContext {
   readonly connectionId: string;
   readonly sessionId: string;
   readonly user: Admitted["user"];
@@ -125,11 +137,13 @@ class SessionContext implements HandlerContext {
   private projectRooms: ProjectRooms | undefined;
   private runControl: SessionRunControl | undefined;
   private backendLink: BackendLink | undefined;
+  ackFirstIfMade: AckFirst | undefined;
 
   constructor(
     private readonly conn: Connection,
     private readonly admitted: Admitted,
     private readonly deps: SessionDeps,
+    private readonly translated: ((event: WireEvent) => void) | undefined,
   ) {
     this.connectionId = conn.id;
     this.sessionId = admitted.sessionId;
@@ -189,8 +203,24 @@ class SessionContext implements HandlerContext {
     return this.backendLink;
   }
 
+  get ackFirst(): AckFirst {
+    this.ackFirstIfMade ??= new AckFirst(
+      this.conn,
+      this.deps.fanout,
+      this.translated,
+      this.deps.config.limits.handlerTimeoutMs,
+    );
+    return this.ackFirstIfMade;
+  }
+
   get runs(): SessionRunControl {
-    this.runControl ??= runControl(this.conn, this.admitted, this.deps, () => this.signal);
+    this.runControl ??= runControl(
+      this.conn,
+      this.admitted,
+      this.deps,
+      () => this.signal,
+      () => this.ackFirst.runSubmitting(),
+    );
     return this.runControl;
   }
 }
@@ -240,6 +270,7 @@ function runControl(
   { sessionId, user, principal, graph, wantsUpdates }: Admitted,
   deps: SessionDeps,
   closed: () => AbortSignal,
+  submitting: () => void,
 ): SessionRunControl {
   const submitter = {
     sessionId,
@@ -251,13 +282,18 @@ function runControl(
   return {
     vendor: deps.vendor,
     // A connection that asked at connection for state updates gets them for its own runs too.
-    submit: (request, messageId) =>
-      deps.clusterRuns.submit(
+    submit: (request, messageId) => {
+      submitting();
+      return deps.clusterRuns.submit(
         submitter,
         wantsUpdates ? { ...request, streamModes: ["updates"] } : request,
         messageId,
-      ),
-    resumeRun: (messageId, command) => deps.clusterRuns.resumeRun(submitter, messageId, command),
+      );
+    },
+    resumeRun: (messageId, command) => {
+      submitting();
+      return deps.clusterRuns.resumeRun(submitter, messageId, command);
+    },
     history: ({ limit, before, graph: named }) =>
       deps.runs.history(submitter, limit, before, named),
     cancel: (messageId) => deps.clusterRuns.cancel(sessionId, messageId),

@@ -2,12 +2,12 @@ import type { Config } from "../core/config.js";
 import { GatewayError, toGatewayError, toWireError, type WireError } from "../core/errors.js";
 import type { AckResponse } from "../core/protocol.js";
 import { exceedsDepth } from "../core/json-depth.js";
-import { describeErrors } from "../core/validator.js";
-import type { HandlerContext } from "../registry/handler-context.js";
+import { describeErrors, type ValidationIssue } from "../core/validator.js";
 import type { HandlerRegistry, LoadedHandler } from "../registry/load-handlers.js";
 import type { ConnectionRegistry } from "../state/types.js";
 import type { Admitted } from "./admission.js";
-import type { Connection } from "./connection.js";
+import type { HandlerContext } from "../registry/handler-context.js";
+import type { Connection, SessionHandlerContext } from "./connection.js";
 import { metrics } from "../metrics/instruments.js";
 import { echoedType, FloodGuard, type FloodGuardOptions, type RateScope } from "./flood-guard.js";
 import { consumeShared, type BudgetKeys, type SharedBudgets } from "./shared-budgets.js";
@@ -54,7 +54,7 @@ const SCOPE_WORDING: Record<RateScope, string> = {
 export function createDispatcher(
   conn: Connection,
   admitted: Admitted,
-  ctx: HandlerContext,
+  ctx: SessionHandlerContext,
   deps: DispatcherDeps,
 ): Receive {
   return new Dispatcher(conn, ctx, deps, { sessionId: ctx.sessionId, person: admitted.principal })
@@ -86,10 +86,14 @@ class Dispatcher {
   private readonly guard: FloodGuard;
   /** Bound, not an arrow: under tsx an arrow per connection would also carry its name. */
   readonly receive: Receive;
+  /** Acks of the events being dispatched, each answered once (made on first use). */
+  private awaiting: Set<Ack> | undefined;
+  /** Set when the connection is cut off for flooding: what it still sends gets this at once. */
+  private cutOff: WireError | undefined;
 
   constructor(
     private readonly conn: Connection,
-    private readonly ctx: HandlerContext,
+    private readonly ctx: SessionHandlerContext,
     private readonly deps: DispatcherDeps,
     private readonly keys: BudgetKeys,
   ) {
@@ -98,6 +102,7 @@ class Dispatcher {
   }
 
   private take({ type, payload, bytes, reply, malformed }: Incoming): void {
+    if (this.cutOff) return reply?.({ ok: false, error: this.cutOff });
     metrics.eventReceived(type, this.deps.handlers);
     this.deps.connections.countMessage(this.ctx.connectionId);
     // The cheap path: a flood is refused here, synchronously, before any promise or store call.
@@ -108,9 +113,20 @@ class Dispatcher {
         type,
         payload,
         bytes,
-        metrics.timedAck(reply, type, this.deps.handlers),
+        this.answeredOnce(metrics.timedAck(reply, type, this.deps.handlers)),
         malformed,
       );
+  }
+
+  /** Every request is answered exactly once: by its handler, or before a cut-off. */
+  private answeredOnce(ack: Ack | undefined): Ack | undefined {
+    if (!ack) return undefined;
+    const awaiting = (this.awaiting ??= new Set());
+    const once: Ack = (response) => {
+      if (awaiting.delete(once)) ack(response);
+    };
+    awaiting.add(once);
+    return once;
   }
 
   private async dispatch(
@@ -123,6 +139,7 @@ class Dispatcher {
     const { ctx, deps } = this;
     const { maxMessageBytes, handlerTimeoutMs, maxPayloadDepth } = deps.config.limits;
     const started = performance.now();
+    if (ack) ctx.ackFirst.ackPending();
     try {
       const shared = await consumeShared(deps.budgets, this.keys);
       if (shared) return this.refuseRate(echoedType(type), shared.scope, shared.retryAfterMs, ack);
@@ -144,10 +161,11 @@ class Dispatcher {
         );
       }
       if (!handler.validate(payload)) {
+        const findings = describeErrors(handler.validate.errors);
         throw new GatewayError(
           "invalid_payload",
-          `Invalid payload for "${handler.definition.type}"`,
-          describeErrors(handler.validate.errors),
+          `Invalid payload for "${handler.definition.type}": ${firstFinding(findings)}`,
+          findings,
         );
       }
       // Per-event logs are debug-level and skipped whole below it: winston builds
@@ -180,20 +198,15 @@ class Dispatcher {
       }
       metrics.eventRefused(requestType, gatewayError.code, deps.handlers);
       this.refuse(toWireError(gatewayError), requestType, ack);
+    } finally {
+      if (ack) ctx.ackFirst.ackWritten();
     }
   }
 
-  /**
-   * The details travel once: in the ack when there is one (the `error` event
-   * then says only what failed), else in the `error` event.
-   */
+  /** The ack and the `error` event carry the same error, details included. */
   private refuse(wire: WireError, requestType: string, ack: Ack | undefined): void {
-    if (ack) {
-      ack({ ok: false, error: wire });
-      this.ctx.emit("error", { code: wire.code, message: wire.message, request_type: requestType });
-    } else {
-      this.ctx.emit("error", { ...wire, request_type: requestType });
-    }
+    ack?.({ ok: false, error: wire });
+    this.ctx.emit("error", { ...wire, request_type: requestType });
   }
 
   /**
@@ -218,7 +231,7 @@ class Dispatcher {
       ),
     );
     const refusal = guard.refuse(performance.now(), scope);
-    if (refusal.disconnect) return this.disconnectFlooder(requestType, refusal.count);
+    if (refusal.disconnect) return this.disconnectFlooder(requestType, refusal.count, ack);
     if (scope === "connection") this.stopReadingFor(retryAfterMs);
     if (refusal.report) {
       ctx.log.warn("events refused: rate limited", {
@@ -242,7 +255,15 @@ class Dispatcher {
     this.conn.pauseReading(ms);
   }
 
-  private disconnectFlooder(requestType: string, refusedSinceReport: number): void {
+  /**
+   * The acks the client still waits for (this event's and those of events
+   * being dispatched) are answered before the close, so none stays unanswered.
+   */
+  private disconnectFlooder(
+    requestType: string,
+    refusedSinceReport: number,
+    ack: Ack | undefined,
+  ): void {
     const { config } = this.deps;
     const seconds = config.abuse.rateLimitDisconnectAfterMs / 1000;
     this.ctx.log.warn("disconnected: rate limited", {
@@ -251,12 +272,15 @@ class Dispatcher {
       refused: refusedSinceReport,
       refused_total: this.guard.refused,
     });
-    this.ctx.emit("error", {
+    const cutOff: WireError = {
       code: "rate_limited",
       message: `Over ${config.limits.rateLimitPerSec} events per second for ${seconds} s: disconnected`,
-      request_type: requestType,
       details: { scope: "connection", reason: "rate_limited" },
-    });
+    };
+    this.cutOff = cutOff;
+    ack?.({ ok: false, error: cutOff });
+    for (const pending of this.awaiting ?? []) pending({ ok: false, error: cutOff });
+    this.ctx.emit("error", { ...cutOff, request_type: requestType });
     // Not at once: the client should read why; one that does not read meets the output cap.
     this.conn.close("rate_limited");
   }
@@ -266,26 +290,59 @@ class Dispatcher {
     payload: unknown,
     timeoutMs: number,
   ): Promise<unknown> {
-    const result = handler.definition.handle(payload, this.ctx);
+    const call = new CallSignal(this.ctx);
+    const result = handler.definition.handle(payload, call.context);
     if (!(result instanceof Promise)) return result;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new GatewayError(
-              "timeout",
-              `"${handler.definition.type}" did not finish within ${timeoutMs} ms`,
-            ),
-          ),
-        timeoutMs,
-      );
+      timer = setTimeout(() => {
+        const timeout = new GatewayError(
+          "timeout",
+          `"${handler.definition.type}" did not finish within ${timeoutMs} ms`,
+        );
+        call.abort(timeout);
+        reject(timeout);
+      }, timeoutMs);
     });
     try {
       return await Promise.race([result, deadline]);
     } finally {
       clearTimeout(timer);
     }
+  }
+}
+
+/**
+ * One handler call's view of the context: the same context, except that its
+ * `signal` also fires when the call times out, so the handler's work stops
+ * rather than going on unseen after the client was told `timeout`. The
+ * signal is made only when the handler reads it.
+ */
+class CallSignal {
+  readonly context: HandlerContext;
+  private controller: AbortController | undefined;
+  private signal: AbortSignal | undefined;
+  private reason: GatewayError | undefined;
+
+  constructor(ctx: HandlerContext) {
+    this.context = new Proxy(ctx, {
+      get: (target, key): unknown =>
+        key === "signal" ? this.signalOf(target) : Reflect.get(target, key, target),
+    });
+  }
+
+  abort(reason: GatewayError): void {
+    this.reason = reason;
+    this.controller?.abort(reason);
+  }
+
+  private signalOf(ctx: HandlerContext): AbortSignal {
+    if (!this.signal) {
+      this.controller = new AbortController();
+      if (this.reason) this.controller.abort(this.reason);
+      this.signal = AbortSignal.any([ctx.signal, this.controller.signal]);
+    }
+    return this.signal;
   }
 }
 
@@ -300,6 +357,18 @@ function perSecond(config: Config, scope: RateScope): number {
     case "ip":
       return config.abuse.rateLimitPerUserPerSec;
   }
+}
+
+/** Long enough for a path and a property name; a client may send a property name of megabytes. */
+const MAX_FINDING_LENGTH = 200;
+
+/** The validator's first finding, as a message can show it: `/text must be string`. */
+function firstFinding(findings: ValidationIssue[]): string {
+  const first = findings[0];
+  if (!first) return "the payload is invalid";
+  const where = first.path === "/" ? "the payload" : first.path;
+  const text = `${where} ${first.message}`;
+  return text.length > MAX_FINDING_LENGTH ? `${text.slice(0, MAX_FINDING_LENGTH)}…` : text;
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;

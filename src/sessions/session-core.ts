@@ -3,6 +3,7 @@ import type { HandlerContext } from "../registry/handler-context.js";
 import type { Admit, Admitted } from "./admission.js";
 import { openSession, type Connection, type SessionDeps } from "./connection.js";
 import { translatedConnection, translatedReceive } from "./dialect-edge.js";
+import type { WireEvent } from "./fanout.js";
 import { createDispatcher, type DispatcherDeps, type Receive } from "./dispatch.js";
 
 /** All a transport needs from the core: admission, then one call per admitted connection. */
@@ -35,8 +36,9 @@ export function createSessionCore(admit: Admit, deps: SessionDeps & DispatcherDe
       }
       const edge = translatedConnection(conn, translator);
       // Before openSession joins any group: no broadcast may reach it untranslated.
-      conn.onClose(deps.fanout.translateFor(conn.id, (event) => edge.send(event.type, event)));
-      const ctx = openSession(edge, admitted, deps);
+      const deliver = (event: WireEvent) => edge.send(event.type, event);
+      conn.onClose(deps.fanout.translateFor(conn.id, deliver));
+      const ctx = openSession(edge, admitted, deps, deliver);
       const receive = createDispatcher(edge, admitted, ctx, deps);
       return { ctx, receive: translatedReceive(receive, translator) };
     },

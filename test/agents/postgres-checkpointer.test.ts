@@ -74,13 +74,13 @@ describe("PostgreSQL checkpointer", () => {
       expect(pruning.saver).to.be.instanceOf(PruningPostgresSaver);
       const text = (i: number) => `note ${i}: ${"lorem ipsum ".repeat(200)}`;
       for (let i = 1; i <= 3; i++) {
-        await ask(pruning.saver as PostgresSaver, text(i), "pruned");
+        await ask(pruning.saver as unknown as PostgresSaver, text(i), "pruned");
         await ask(plain, text(i), "plain");
       }
       const pruned3 = await footprint("pruned");
       const plain3 = await footprint("plain");
       for (let i = 4; i <= 6; i++) {
-        await ask(pruning.saver as PostgresSaver, text(i), "pruned");
+        await ask(pruning.saver as unknown as PostgresSaver, text(i), "pruned");
         await ask(plain, text(i), "plain");
       }
       const pruned6 = await footprint("pruned");
@@ -88,7 +88,11 @@ describe("PostgreSQL checkpointer", () => {
       expect(pruned6.rows).to.equal(pruned3.rows);
       expect(plain6.rows).to.be.greaterThan(plain3.rows);
       expect(pruned6.bytes).to.be.lessThan(plain6.bytes / 2);
-      const events = await ask(pruning.saver as PostgresSaver, "what did I say before?", "pruned");
+      const events = await ask(
+        pruning.saver as unknown as PostgresSaver,
+        "what did I say before?",
+        "pruned",
+      );
       expect(tokens(events).join("")).to.include("note 6:");
     } finally {
       await pruning.close();
@@ -101,7 +105,7 @@ describe("PostgreSQL checkpointer", () => {
       ttlMs: 3_600_000,
       maxThreads: 10,
     });
-    const saver = checkpointer.saver as PruningPostgresSaver;
+    const saver = checkpointer.saver as unknown as PruningPostgresSaver;
     try {
       await ask(saver, "Hello from an abandoned session.", "abandoned");
       await ask(saver, "Hello from a live session.", "live");
@@ -120,7 +124,7 @@ describe("PostgreSQL checkpointer", () => {
     const first = await createCheckpointer(databaseUrl);
     expect(first.saver).to.be.instanceOf(PostgresSaver);
     await ask(
-      first.saver as PostgresSaver,
+      first.saver as unknown as PostgresSaver,
       "Please remember: the spare key is under the blue pot.",
     );
     await first.close();
@@ -128,7 +132,7 @@ describe("PostgreSQL checkpointer", () => {
     // A new saver on the same database, as after a gateway restart; setup() must cope with existing tables.
     const second = await createCheckpointer(databaseUrl);
     try {
-      const events = await ask(second.saver as PostgresSaver, "what did I say before?");
+      const events = await ask(second.saver as unknown as PostgresSaver, "what did I say before?");
       expect(tokens(events).join("")).to.include(
         '"Please remember: the spare key is under the blue pot."',
       );

@@ -7,6 +7,7 @@ import type { Socket as ClientSocket } from "socket.io-client";
 import { launchBrowser, screenshot, type RunningBrowser } from "../support/browser.js";
 import {
   connect,
+  OPERATOR_KEY,
   recordEvents,
   startGateway,
   startGatewayWithHandler,
@@ -402,6 +403,50 @@ describe("test console in a real browser", function () {
     expect(shown).to.be.within(1, stats.total_connections);
   });
 
+  it("lists the server's connections once the API key is typed in the page, and never stores it", async () => {
+    const keyed = await startGateway({ API_KEY: OPERATOR_KEY });
+    try {
+      const page = await openConsole(keyed.url);
+      await connectPage(page, newSessionId());
+      await page.locator(".conn-list summary").click();
+      const note = page.getByTestId("stats-key-note");
+      expect(await note.textContent()).to.contain("enter it above");
+      await page.getByTestId("stats-api-key").fill("not-the-key");
+      await page.getByTestId("stats-api-key").press("Enter");
+      await page.getByText("The server did not accept this API key").waitFor();
+      await page.getByTestId("stats-api-key").fill(OPERATOR_KEY);
+      await page.getByTestId("stats-api-key").press("Enter");
+      const mine = page.locator('[data-testid="stats-connections"] tr.mine');
+      await mine.waitFor();
+      const connectionId = (await page.getByTestId("connection-id").textContent()) ?? "";
+      expect(await mine.locator("td").first().getAttribute("title")).to.equal(connectionId);
+      const stored = await page.evaluate(() =>
+        JSON.stringify([{ ...localStorage }, { ...sessionStorage }, document.cookie]),
+      );
+      expect(stored).not.to.contain(OPERATOR_KEY);
+      await screenshot(page, "16-statistics-with-key");
+    } finally {
+      await keyed.close();
+    }
+  });
+
+  it("names the refused field in the error note, with the validator's details", async () => {
+    const page = await openConsole();
+    await connectPage(page, newSessionId());
+    await page.evaluate(() =>
+      (
+        window as unknown as { gatewayConsole: { send(t: string, p: unknown): Promise<unknown> } }
+      ).gatewayConsole.send("join_project", { project_id: 42 }),
+    );
+    const note = page.getByTestId("error-note").last();
+    expect(await note.textContent()).to.contain(
+      'invalid_payload — Invalid payload for "join_project": /project_id must be string',
+    );
+    expect(await note.getByTestId("error-details").textContent()).to.equal(
+      "/project_id must be string",
+    );
+  });
+
   it("shows why a connection is refused, and connects with a valid token", async () => {
     const secured = await startGateway({ AUTH_JWT_SECRET: JWT_SECRET });
     try {
@@ -411,6 +456,41 @@ describe("test console in a real browser", function () {
       await settledConnection(page, "refused");
       expect(await page.getByTestId("connection-state").textContent()).to.contain("unauthorized");
       await screenshot(page, "09-refused");
+      // The reason wraps on a row of its own: every field keeps its width and its whole label.
+      for (const width of [1280, 1000, 390]) {
+        await page.setViewportSize({ width, height: 844 });
+        const layout = await page.evaluate(() => {
+          const transport = document.getElementById("transport") as HTMLSelectElement;
+          const probe = document.createElement("span");
+          probe.style.font = getComputedStyle(transport).font;
+          probe.textContent = "Plain WebSocket";
+          document.body.append(probe);
+          const label = probe.getBoundingClientRect().width;
+          probe.remove();
+          return {
+            overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+            url: document.getElementById("server-url")!.getBoundingClientRect().width,
+            state: document
+              .getElementById("conn-state")!
+              .getBoundingClientRect()
+              .toJSON() as DOMRect,
+            bar: document
+              .getElementById("connection-form")!
+              .getBoundingClientRect()
+              .toJSON() as DOMRect,
+            transportRoom: transport.clientWidth - label,
+          };
+        });
+        expect(layout.overflow, `overflow at ${width}`).to.be.at.most(0);
+        expect(layout.state.right, `state inside the bar at ${width}`).to.be.at.most(
+          layout.bar.right + 1,
+        );
+        expect(layout.url, `URL field at ${width}`).to.be.at.least(150);
+        // The label, its padding and the arrow.
+        expect(layout.transportRoom, `transport label at ${width}`).to.be.at.least(24);
+      }
+      await screenshot(page, "09-refused-narrow");
+      await page.setViewportSize({ width: 1280, height: 800 });
       const token = await new SignJWT({})
         .setProtectedHeader({ alg: "HS256" })
         .setSubject("browser-user")
@@ -435,6 +515,37 @@ describe("test console in a real browser", function () {
     );
     expect(overflow, "horizontal overflow in px").to.be.at.most(0);
     await screenshot(page, "10-narrow");
+  });
+
+  it("brings the conversation into view when a quick action starts a stream on a narrow window", async () => {
+    const sessionId = newSessionId();
+    const observer = await observe(sessionId);
+    const page = await openConsole();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await connectPage(page, sessionId);
+    const ended = waitForEvent<StreamEnd>(observer, "stream_end");
+    await ask(page, observer, "Tell me about gateways");
+    await page.getByTestId("typing-indicator").waitFor();
+    // The conversation is on screen, and its newest line inside it (followed as chunks come).
+    await page.waitForFunction(
+      () => {
+        const list = document.querySelector('[data-testid="conversation"]');
+        const last = list?.lastElementChild;
+        if (!list || !last) return false;
+        const box = list.getBoundingClientRect();
+        const item = last.getBoundingClientRect();
+        return (
+          box.top >= -1 &&
+          box.bottom <= window.innerHeight + 1 &&
+          item.top < box.bottom &&
+          item.bottom > box.top
+        );
+      },
+      undefined,
+      { timeout: 5000 },
+    );
+    await screenshot(page, "10-narrow-ask");
+    await ended;
   });
 
   /** Whether the conversation's last element is inside its visible area. */
