@@ -60,8 +60,11 @@ export class LatestCheckpointSaver extends MemorySaver {
       checkpoint_ns?: string;
       checkpoint_id: string;
     };
-    // A task that finishes after its checkpoint was replaced wrote for nothing.
-    if (this.storage[thread_id]?.[checkpoint_ns]?.[checkpoint_id] === undefined)
+    // A task that finishes after its checkpoint was replaced wrote for nothing. Writes of
+    // a checkpoint not stored yet are kept: LangGraph stores a task's writes (an
+    // interrupt) without waiting for its checkpoint, so they may come first.
+    const stored = Object.keys(this.storage[thread_id]?.[checkpoint_ns] ?? {});
+    if (stored.length > 0 && stored.every((id) => id > checkpoint_id))
       delete this.writes[writesKey(thread_id, checkpoint_ns, checkpoint_id)];
     else this.touch(thread_id);
   }

@@ -11,15 +11,16 @@ const WRITES = `"public".checkpoint_writes`;
 
 /**
  * Rows no longer needed to resume the thread: every checkpoint but the
- * newest, writes of checkpoints that are gone, and channel values no kept
+ * newest, writes of older checkpoints, and channel values no kept
  * checkpoint refers to (an unchanged channel keeps its older version).
  */
 const PRUNE_THREAD = [
   `DELETE FROM ${CHECKPOINTS} WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id <
      (SELECT max(checkpoint_id) FROM ${CHECKPOINTS} WHERE thread_id = $1 AND checkpoint_ns = $2)`,
-  `DELETE FROM ${WRITES} w WHERE w.thread_id = $1 AND w.checkpoint_ns = $2 AND NOT EXISTS
-     (SELECT 1 FROM ${CHECKPOINTS} c WHERE c.thread_id = w.thread_id
-        AND c.checkpoint_ns = w.checkpoint_ns AND c.checkpoint_id = w.checkpoint_id)`,
+  // Writes of a checkpoint not stored yet are kept: LangGraph stores a task's writes (an
+  // interrupt) without waiting for its checkpoint, so they may land first.
+  `DELETE FROM ${WRITES} WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id <
+     (SELECT max(checkpoint_id) FROM ${CHECKPOINTS} WHERE thread_id = $1 AND checkpoint_ns = $2)`,
   `DELETE FROM ${BLOBS} b WHERE b.thread_id = $1 AND b.checkpoint_ns = $2 AND NOT EXISTS
      (SELECT 1 FROM ${CHECKPOINTS} c WHERE c.thread_id = b.thread_id
         AND c.checkpoint_ns = b.checkpoint_ns AND c.checkpoint -> 'channel_versions' ->> b.channel = b.version)`,
