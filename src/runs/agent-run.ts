@@ -1,5 +1,6 @@
 import { HumanMessage } from "@langchain/core/messages";
 import { discussionStepLimit } from "../agents/index.js";
+import { sessionIdOfKey } from "../auth/principal.js";
 import { GatewayError } from "../core/errors.js";
 import type { Emit } from "../core/protocol.js";
 import type { AgentRuntime } from "./agent-runtime.js";
@@ -119,7 +120,7 @@ export class AgentRun {
     if (streaming) {
       publish("stream_start", {
         message_id: messageId,
-        session_id: this.sessionId,
+        session_id: sessionIdOfKey(this.sessionId),
         kind: request.kind,
       });
     } else {

@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { canJoinProject } from "../auth/authenticate.js";
 import type { BackendChannel } from "../backend/backend-channel.js";
-import { conversationThreadOf } from "../auth/principal.js";
 import type { Config } from "../core/config.js";
 import { GatewayError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
@@ -63,7 +62,7 @@ export function openSession(
   deps: SessionDeps,
 ): HandlerContext {
   const ctx = new SessionContext(conn, admitted, deps);
-  const { sessionId, user, releaseSlot, currentRun } = admitted;
+  const { sessionId, sessionKey, user, releaseSlot, currentRun } = admitted;
   const expiresAt = user?.expiresAt;
   if (expiresAt !== undefined) {
     // Told first, so a client knows to fetch a fresh token before it reconnects.
@@ -76,14 +75,14 @@ export function openSession(
       conn.close("token_expired");
     });
   }
-  deps.runs.onConnection(conn, sessionId, currentRun);
-  conn.join(sessionGroup(sessionId));
+  deps.runs.onConnection(conn, sessionKey, currentRun);
+  conn.join(sessionGroup(sessionKey));
   conn.onClose((reason) => {
     ctx.markClosed();
     // Below info, the child logger is never made for the line it would drop.
     if (deps.log.isInfoEnabled()) ctx.log.info("disconnected", { reason });
     void Promise.all([releaseSlot(), deps.state.projects.leaveAll(conn.id)])
-      .then(() => deps.runs.onSessionLeft(sessionId))
+      .then(() => deps.runs.onSessionLeft(sessionKey))
       .catch((error: unknown) => ctx.log.error("clean-up after disconnect failed", { error }));
   });
   if (deps.log.isInfoEnabled())
@@ -166,9 +165,9 @@ class SessionContext implements HandlerContext {
 
   get emitToSession(): Emit {
     const { fanout } = this.deps;
-    const sessionId = this.sessionId;
+    const { sessionKey } = this.admitted;
     this.emitToAll ??= (type, data) =>
-      fanout.toSession(sessionId, serverEvent(type, data) as WireEvent);
+      fanout.toSession(sessionKey, serverEvent(type, data) as WireEvent);
     return this.emitToAll;
   }
 
@@ -236,22 +235,22 @@ function backendLink(sessionId: string, user: Admitted["user"], deps: SessionDep
 
 function runControl(
   conn: Connection,
-  { sessionId, user, principal }: Admitted,
+  { sessionKey, principal }: Admitted,
   deps: SessionDeps,
   closed: () => AbortSignal,
 ): SessionRunControl {
-  const threadId = conversationThreadOf(sessionId, user);
   return {
     vendor: deps.vendor,
     submit: (request, messageId) =>
       deps.clusterRuns.submit(
-        { sessionId, principal: principal.key, threadId },
+        // The session key is also its conversation's thread (src/auth/principal.ts).
+        { sessionId: sessionKey, principal: principal.key, threadId: sessionKey },
         request,
         messageId,
       ),
-    cancel: (messageId) => deps.clusterRuns.cancel(sessionId, messageId),
+    cancel: (messageId) => deps.clusterRuns.cancel(sessionKey, messageId),
     resume: (messageId, afterSeq) =>
-      deps.runs.resume(conn, { sessionId, messageId }, afterSeq, closed()),
+      deps.runs.resume(conn, { sessionId: sessionKey, messageId }, afterSeq, closed()),
   };
 }
 

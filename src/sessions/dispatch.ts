@@ -57,8 +57,10 @@ export function createDispatcher(
   ctx: HandlerContext,
   deps: DispatcherDeps,
 ): Receive {
-  return new Dispatcher(conn, ctx, deps, { sessionId: ctx.sessionId, person: admitted.principal })
-    .receive;
+  return new Dispatcher(conn, ctx, deps, {
+    sessionId: admitted.sessionKey,
+    person: admitted.principal,
+  }).receive;
 }
 
 /** The flood guard's settings, one object for every connection of a configuration. */

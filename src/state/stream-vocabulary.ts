@@ -3,7 +3,10 @@ import type { StreamEvent, StreamRef } from "./types.js";
 /** Stream types that end a stream; a follower stops after delivering one. */
 export const TERMINAL_TYPES: ReadonlySet<string> = new Set(["stream_end", "cancelled", "error"]);
 
-/** One key per stream; neither id may contain "/", so the key is unambiguous. */
+/**
+ * One key per stream. A message id cannot contain "/" (a JWT user's session
+ * key does: src/auth/principal.ts), so the last "/" splits the key unambiguously.
+ */
 export const streamKey = ({ sessionId, messageId }: StreamRef): string =>
   `${sessionId}/${messageId}`;
 
