@@ -241,6 +241,45 @@ export class ConfigError extends Error {
   }
 }
 
+/** Settings whose values are never printed: an error says what is wrong with them, not what they are. */
+const SECRET_SETTINGS: ReadonlySet<string> = new Set([
+  "API_KEY",
+  "AUTH_JWT_SECRET",
+  "ADMIN_UI_PASSWORD",
+  "METRICS_TOKEN",
+  "BACKEND_WEBHOOK_SECRET",
+  "OPENAI_API_KEY",
+]);
+/** URLs that may carry a password: printed with it masked. */
+const URL_SETTINGS: ReadonlySet<string> = new Set([
+  "REDIS_URL",
+  "CHECKPOINT_DATABASE_URL",
+  "OPENAI_BASE_URL",
+  "BACKEND_WEBHOOK_URL",
+]);
+
+/** A URL as it may be printed: its password, if any, masked. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(not a URL)";
+  }
+}
+
+/** How a bad value is named in an error: secrets by their length only. */
+function shownValue(name: string, value: string): string {
+  if (SECRET_SETTINGS.has(name)) return `${name} (${value.length} characters, value not shown)`;
+  return `${name}=${JSON.stringify(URL_SETTINGS.has(name) ? redactUrl(value) : value)}`;
+}
+
+function problemOf(e: ErrorObject): string {
+  if (e.keyword === "minLength") return `must be at least ${String(e.params["limit"])} characters`;
+  return e.message ?? "is invalid";
+}
+
 /** One line per bad variable; a choice among literals reads "must be one of: a, b". */
 function describeEnvErrors(env: Record<string, string>, errors: ErrorObject[]): string[] {
   const byName = new Map<string, string>();
@@ -249,13 +288,10 @@ function describeEnvErrors(env: Record<string, string>, errors: ErrorObject[]): 
     const name = e.instancePath.slice(1);
     if (e.keyword === "const")
       choices.set(name, [...(choices.get(name) ?? []), e.params["allowedValue"]]);
-    else if (e.keyword !== "anyOf" && !byName.has(name))
-      byName.set(name, e.message ?? "is invalid");
+    else if (e.keyword !== "anyOf" && !byName.has(name)) byName.set(name, problemOf(e));
   }
   for (const [name, allowed] of choices) byName.set(name, `must be one of: ${allowed.join(", ")}`);
-  return [...byName].map(
-    ([name, problem]) => `${name}=${JSON.stringify(env[name] ?? "")}: ${problem}`,
-  );
+  return [...byName].map(([name, problem]) => `${shownValue(name, env[name] ?? "")}: ${problem}`);
 }
 
 // Environment values are strings: this validator coerces them, unlike the handlers' one.
@@ -316,6 +352,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (unknownPath !== undefined) {
     throw new ConfigError(
       `Invalid configuration: WS_PLAIN_PATHS has ${JSON.stringify(unknownPath)}; it takes a comma list of: ${PLAIN_PATH_PATTERNS.join(", ")}`,
+    );
+  }
+  if (
+    checked.AGENT_MODEL.startsWith("openai:") &&
+    checked.OPENAI_API_KEY === undefined &&
+    checked.OPENAI_BASE_URL === undefined
+  ) {
+    throw new ConfigError(
+      `Invalid configuration: AGENT_MODEL=${checked.AGENT_MODEL} needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local OpenAI-compatible server)`,
     );
   }
   if ((checked.ADMIN_UI_USERNAME === undefined) !== (checked.ADMIN_UI_PASSWORD === undefined)) {
