@@ -95,6 +95,7 @@ const EnvSchema = Type.Object({
   WS_RATE_LIMIT_PER_SESSION_PER_SEC: Type.Integer({ minimum: 1, default: 100 }),
   WS_RATE_LIMIT_PER_USER_PER_SEC: Type.Integer({ minimum: 1, default: 200 }),
   WS_RATE_LIMIT_DISCONNECT_AFTER: Type.Number({ minimum: 0, default: 10 }),
+  WS_RATE_LIMIT_SHARE_ADDRESS: Type.Boolean({ default: true }),
   WS_MAX_BUFFERED_BYTES: Type.Integer({ minimum: 1024, default: 4194304 }),
   // Both transports' write path (src/transports/turn-cork.ts).
   WS_CORK_FRAMES: Type.Boolean({ default: true }),
@@ -214,6 +215,8 @@ export interface Config {
     rateLimitPerUserPerSec: number;
     /** A connection over its own rate for this long is disconnected; 0 never disconnects. */
     rateLimitDisconnectAfterMs: number;
+    /** Anonymous connections of one address each get an equal part of its budget as their own. */
+    rateLimitShareAddress: boolean;
     /** Output waiting for a client that does not read; over it the connection is closed. */
     maxBufferedBytes: number;
   };
@@ -453,6 +456,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       rateLimitPerSessionPerSec: checked.WS_RATE_LIMIT_PER_SESSION_PER_SEC,
       rateLimitPerUserPerSec: checked.WS_RATE_LIMIT_PER_USER_PER_SEC,
       rateLimitDisconnectAfterMs: checked.WS_RATE_LIMIT_DISCONNECT_AFTER * 1000,
+      rateLimitShareAddress: checked.WS_RATE_LIMIT_SHARE_ADDRESS,
       maxBufferedBytes: checked.WS_MAX_BUFFERED_BYTES,
     },
     corkFrames: checked.WS_CORK_FRAMES,

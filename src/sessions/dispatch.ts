@@ -95,7 +95,10 @@ class Dispatcher {
     private readonly deps: DispatcherDeps,
     private readonly keys: BudgetKeys,
   ) {
-    this.guard = new FloodGuard(guardOptionsOf(deps.config));
+    const { person } = keys;
+    const share = person.scope === "ip" ? deps.budgets.addresses?.join(person.key) : undefined;
+    if (share) conn.onClose(() => share.leave());
+    this.guard = new FloodGuard(guardOptionsOf(deps.config), share);
     this.receive = this.take.bind(this);
   }
 
@@ -215,7 +218,7 @@ class Dispatcher {
     const wire = toWireError(
       new GatewayError(
         "rate_limited",
-        `At most ${perSecond(deps.config, scope)} events per second ${SCOPE_WORDING[scope]}`,
+        `At most ${scope === "connection" ? guard.perSec : perSecond(deps.config, scope)} events per second ${SCOPE_WORDING[scope]}`,
         { scope, retry_after_ms: retryAfterMs },
       ),
     );
@@ -255,7 +258,7 @@ class Dispatcher {
     });
     this.ctx.emit("error", {
       code: "rate_limited",
-      message: `Over ${config.limits.rateLimitPerSec} events per second for ${seconds} s: disconnected`,
+      message: `Over ${this.guard.perSec} events per second for ${seconds} s: disconnected`,
       request_type: requestType,
       details: { scope: "connection", reason: "rate_limited" },
     });
