@@ -91,7 +91,7 @@ const EnvSchema = Type.Object({
   BACKEND_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 16 })),
   BACKEND_WEBHOOK_MAX_BACKOFF: Type.Number({ exclusiveMinimum: 0, default: 30 }),
   BACKEND_WEBHOOK_TIMEOUT: Type.Number({ exclusiveMinimum: 0, default: 10 }),
-  // Abuse bounds of the event path (src/socket/rate-budgets.ts, src/socket/output-cap.ts).
+  // Abuse bounds of the event path (src/sessions/flood-guard.ts, shared-budgets.ts; the output cap in src/transports/).
   WS_RATE_LIMIT_PER_SESSION_PER_SEC: Type.Integer({ minimum: 1, default: 100 }),
   WS_RATE_LIMIT_PER_USER_PER_SEC: Type.Integer({ minimum: 1, default: 200 }),
   WS_RATE_LIMIT_DISCONNECT_AFTER: Type.Number({ minimum: 0, default: 10 }),
@@ -146,7 +146,7 @@ export interface Config {
     /** Longer tokens are refused before they are verified (bounds `sub` and `projects`). */
     maxTokenBytes: number;
   };
-  /** Which client-chosen session ids anonymous clients may use (src/socket/session-id.ts). */
+  /** Which client-chosen session ids anonymous clients may use (src/sessions/session-id.ts). */
   sessionIdPolicy: "any" | "strong";
   /** `"*"` allows every origin; an empty list allows same-origin browsers only. */
   corsOrigins: string[] | "*";
