@@ -1,8 +1,9 @@
 /**
  * The ceiling LangGraph itself sets, with no socket at all: tokens per second
  * through the agent graph, and its time to first token, with the zero-delay
- * bench model. Driven both as the gateway does (`streamEvents` v2) and through
- * `stream` with the `messages` mode, to see what a rewrite could gain.
+ * bench model. Driven through `streamEvents` v2 (how the gateway drove it
+ * before it listened through callbacks, src/runs/graph-callbacks.ts) and
+ * through `stream` with the `messages` mode.
  *
  *   node --import tsx bench/graph-ceiling.ts [--tokens 20000] [--runs 3]
  */

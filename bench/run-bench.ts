@@ -172,7 +172,8 @@ const FIRST_TOKEN_YIELD_EVERY = 1;
 
 /**
  * The same figure against LangGraph driven the gateway's own way (callbacks on
- * `invoke`, no event stream): the floor, beside the issue's ceiling.
+ * `invoke`, no event stream): the floor, beside the `streamEvents` v2 figure,
+ * the target LangGraph's usual driver sets.
  */
 function againstCallbacks(figure: string, key: string, unit: string, better: Row["better"]): Row {
   return {

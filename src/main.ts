@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { ConfigError, loadConfig, type Config } from "./core/config.js";
 import { createLogger } from "./core/logger.js";
 import { isWorker, runPrimary, serveInWorker, workerGatewayOptions } from "./cluster/workers.js";
+import { startupFailureLine } from "./startup-failure.js";
 
 if (existsSync(".env")) process.loadEnvFile(".env");
 
@@ -10,7 +11,7 @@ try {
   config = loadConfig();
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
-  console.error(error.message);
+  console.error(`The gateway cannot start: ${error.message}`);
   process.exit(1);
 }
 
@@ -25,7 +26,10 @@ try {
     await serve(config);
   }
 } catch (error) {
-  log.error("gateway failed to start", { error });
+  // A setting the operator must change is one line on stderr; anything else is a bug, logged whole.
+  const line = startupFailureLine(error, config);
+  if (line === undefined) log.error("gateway failed to start", { error });
+  else console.error(`The gateway cannot start: ${line}`);
   process.exit(1);
 }
 

@@ -1,6 +1,16 @@
 import { expect } from "chai";
 import { SignJWT } from "jose";
-import { connect, refusal, request, startGateway, type RunningGateway } from "./support/gateway.js";
+import {
+  asOperator,
+  connect,
+  nextEvent,
+  OPERATOR_KEY,
+  recordEvents,
+  refusal,
+  request,
+  startGateway,
+  type RunningGateway,
+} from "./support/gateway.js";
 import { connectAs, refusalAs, TRANSPORTS, type Transport } from "./support/clients.js";
 import { startRedisServer } from "./support/redis-server.js";
 
@@ -108,24 +118,22 @@ for (const transport of TRANSPORTS) {
         await server.close();
       });
 
-      it("keeps a session to the user who opened it", async () => {
+      it("gives two users who name the same session id a session each", async () => {
         const server = await startGateway({ AUTH_JWT_SECRET: SECRET });
         const ada = await connectAs(transport, server.url, { token: await token({ sub: "ada" }) });
         const sessionId = ada.connected.session_id;
-        expect(
-          (
-            await refusalAs(transport, server.url, {
-              session_id: sessionId,
-              token: await token({ sub: "eve" }),
-            })
-          ).code,
-        ).to.equal("forbidden");
+        const eve = await connectAs(transport, server.url, {
+          session_id: sessionId,
+          token: await token({ sub: "eve" }),
+        });
+        expect(eve.connected.session_id).to.equal(sessionId);
         const adaAgain = await connectAs(transport, server.url, {
           session_id: sessionId,
           token: await token({ sub: "ada" }),
         });
         expect(adaAgain.connected.session_id).to.equal(sessionId);
         ada.socket.close();
+        eve.socket.close();
         adaAgain.socket.close();
         await server.close();
       });
@@ -171,11 +179,11 @@ describe("session ownership outlives the connections", () => {
     }
   });
 
-  describe("two JWT users contend for one session id across a disconnect", () => {
-    it("on one gateway: Bob is forbidden once Alice has left, and Alice gets back in", async () => {
-      const server = await startGateway({ AUTH_JWT_SECRET: SECRET });
+  describe("a session id is per user under JWT: nobody can claim or block another's", () => {
+    it("on one gateway", async () => {
+      const server = await startGateway({ AUTH_JWT_SECRET: SECRET, API_KEY: OPERATOR_KEY });
       try {
-        await contend(server, server);
+        await squat(server, server);
       } finally {
         await server.close();
       }
@@ -185,10 +193,10 @@ describe("session ownership outlives the connections", () => {
       const redis = await startRedisServer();
       const gateways: RunningGateway[] = [];
       try {
-        const env = { AUTH_JWT_SECRET: SECRET, REDIS_URL: redis.url };
+        const env = { AUTH_JWT_SECRET: SECRET, REDIS_URL: redis.url, API_KEY: OPERATOR_KEY };
         gateways.push(await startGateway(env), await startGateway(env));
         const [a, b] = gateways as [RunningGateway, RunningGateway];
-        await contend(a, b);
+        await squat(a, b);
       } finally {
         await Promise.all(gateways.map((g) => g.close()));
         await redis.stop();
@@ -196,19 +204,47 @@ describe("session ownership outlives the connections", () => {
     });
   });
 
-  /** Alice opens a session on `first` and leaves; Bob tries it on `second`. */
-  async function contend(first: RunningGateway, second: RunningGateway) {
-    const alice = await connect(first.url, await as("alice"));
-    const sessionId = alice.connected.session_id;
+  /**
+   * Mallory takes Alice's session id on `first` before Alice ever used it and
+   * stays; Alice then opens it on `second`: two sessions, with their own
+   * streams and stream histories, and Alice is never refused.
+   */
+  async function squat(first: RunningGateway, second: RunningGateway) {
+    const sessionId = "alice-tomorrow";
+    const mallory = await connect(first.url, { session_id: sessionId, ...(await as("mallory")) });
+    const heard = recordEvents(mallory.socket);
+    const alice = await connect(second.url, { session_id: sessionId, ...(await as("alice")) });
+    expect(alice.connected.session_id).to.equal(sessionId);
+
+    const end = nextEvent<{ message_id: string }>(alice.socket, "stream_end");
+    const start = nextEvent<{ session_id: string }>(alice.socket, "stream_start");
+    const ack = await request(alice.socket, "message", { content: "hi", message_id: "m-1" });
+    expect(ack.ok).to.equal(true);
+    expect((await start).session_id).to.equal(sessionId);
+    expect((await end).message_id).to.equal("m-1");
+    // Mallory heard none of it, and cannot replay it from the history either.
+    const resumed = await request(mallory.socket, "resume", { message_id: "m-1", after_seq: 0 });
+    expect(!resumed.ok && resumed.error.code).to.equal("stream_expired");
+    expect(heard.map((e) => e.type)).to.deep.equal([]);
+    // The operator sees each user's session under its whole key.
+    const detail = await fetch(
+      `${second.url}/api/sessions/${encodeURIComponent(`user:alice/${sessionId}`)}`,
+      asOperator,
+    );
+    const body = (await detail.json()) as { session_id: string; connections: unknown[] };
+    expect(body).to.deep.include({ session_id: `user:alice/${sessionId}` });
+    expect(body.connections).to.have.length(1);
+
+    // Leaving does not hand the id over either way.
+    mallory.socket.close();
     alice.socket.close();
     await gone(first);
     await gone(second);
-    expect(
-      await refusal(second.url, { session_id: sessionId, ...(await as("bob")) }),
-    ).to.deep.equal({ code: "forbidden", message: `Session ${sessionId} belongs to another user` });
-    // Bob's refusal took nothing: Alice gets her session back on either node.
-    for (const server of [second, first]) {
-      const back = await connect(server.url, { session_id: sessionId, ...(await as("alice")) });
+    for (const [server, user] of [
+      [first, "alice"],
+      [second, "mallory"],
+    ] as const) {
+      const back = await connect(server.url, { session_id: sessionId, ...(await as(user)) });
       expect(back.connected.session_id).to.equal(sessionId);
       back.socket.close();
       await gone(server);

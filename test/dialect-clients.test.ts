@@ -120,7 +120,7 @@ describe("the earlier systems' own clients, only the address changed", function 
   });
   after(() => server.close());
 
-  it("agent-engine protocol §编程测试 (Python websockets on /ws/agent), §2 ping, §3 agent_query, §5 tool_call, §6 error, §7 cancel with nothing running", async () => {
+  it("agent-engine: its test script's flow (Python websockets on /ws/agent): ping, agent_query, tool_call, an error, cancel with nothing running", async () => {
     const report = await runClient<Record<string, Record<string, unknown>> & { chunks: string }>(
       "agent_engine_client.py",
       server.url,
@@ -141,7 +141,7 @@ describe("the earlier systems' own clients, only the address changed", function 
     });
   });
 
-  it("agent-engine protocol §获取统计信息: GET /ws/statistics lists its connection without a key only with WS_STATISTICS_PUBLIC=true", async () => {
+  it("agent-engine: GET /ws/statistics lists its connection without a key only with WS_STATISTICS_PUBLIC=true", async () => {
     type Statistics = {
       connections_visible: boolean;
       connections?: Array<Record<string, unknown>>;
@@ -168,7 +168,7 @@ describe("the earlier systems' own clients, only the address changed", function 
     }
   });
 
-  it("learning-coach protocol §2 message protocol (Python websockets on /ws/agents/{session_id} and /ws/projects/{project_id}/status)", async () => {
+  it("learning-coach: its message exchange (Python websockets on /ws/agents/{session_id} and /ws/projects/{project_id}/status)", async () => {
     const report = await runClient<{
       connected: Record<string, unknown>;
       frames: Array<Record<string, unknown>>;
@@ -193,7 +193,7 @@ describe("the earlier systems' own clients, only the address changed", function 
     });
   });
 
-  it("AutoCode protocol §4 message format (Python websockets on /ws/projects/{guid}/status?dialect=autocode): joined on connect, feedback, pushes, ping inside the room, a refusal naming its project, a bad envelope", async () => {
+  it("autocode: its envelope frames (Python websockets on /ws/projects/{guid}/status?dialect=autocode): joined on connect, feedback, pushes, ping inside the room, a refusal naming its project, a bad envelope", async () => {
     const report = await runClient<Record<string, Record<string, unknown>>>(
       "autocode_client.py",
       server.url,
@@ -241,7 +241,7 @@ describe("the earlier systems' own clients, only the address changed", function 
     expect(report["left"]).to.deep.include({ projectGuid: "ac-project", data: { members: 0 } });
   });
 
-  it("Flask-SocketIO chat protocol §前端改造 (python-socketio, ?dialect=flask-chat): chat_message answered by chat_response text, agent_status, stop; a second turn with the page's own history; a local image path refused", async () => {
+  it("flask-chat: its chat page's flow (python-socketio, ?dialect=flask-chat): chat_message answered by chat_response text, agent_status, stop; a second turn with the page's own history; a local image path refused", async () => {
     type Response = { type: string; content: Record<string, unknown> };
     const report = await runClient<{
       stopped: boolean;
@@ -320,7 +320,7 @@ function nativeTurns(events: Frame[], messageId: string): Array<{ agent: string;
   return turns.map((turn) => ({ ...turn, text: turn.text.replace(/^\n\n/, "") }));
 }
 
-describe("group-chat protocol §5 WebSocket message handling, and a mixed session", function () {
+describe("group-chat: its WebSocket message handling, and a mixed session", function () {
   this.timeout(30000);
   let server: RunningGateway;
   before(async () => {
@@ -328,7 +328,7 @@ describe("group-chat protocol §5 WebSocket message handling, and a mixed sessio
   });
   after(() => server.close());
 
-  it("group-chat protocol §消息流程: start_conversation → conversation_created, conversation_started, speaker_change, streaming_token…, streaming_complete, new_message (Node ws, as its browser hook)", async () => {
+  it("group-chat: its message flow, start_conversation → conversation_created, conversation_started, speaker_change, streaming_token…, streaming_complete, new_message (Node ws, as its browser hook)", async () => {
     const client = await plain(server.url, "/ws?dialect=group-chat");
     const store = groupChatStore(client);
     const ended = nextEvent(client, "stream_end");

@@ -91,12 +91,52 @@ describe("rate budgets follow the person, not the socket", () => {
     server = await startGateway({
       WS_RATE_LIMIT_PER_SEC: "10",
       WS_RATE_LIMIT_PER_USER_PER_SEC: "12",
+      // Not split, so the address's own budget is what refuses.
+      WS_RATE_LIMIT_SHARE_ADDRESS: "false",
     });
     const clients = await Promise.all([1, 2].map(() => connect(server.url)));
     const acks = await burst(clients, 8);
     expect(acks.filter((a) => a.ok)).to.have.length(12);
     expect(scopes(acks)).to.deep.equal(Array(4).fill("rate_limited:ip"));
     closeAll(clients);
+  });
+
+  it("cuts a flooder's connections off on their share of the address before they starve a neighbour there", async function () {
+    this.timeout(30_000);
+    // All clients here come from 127.0.0.1, as an office behind one NAT does.
+    server = await startGateway({
+      WS_RATE_LIMIT_PER_SEC: "30",
+      WS_RATE_LIMIT_PER_USER_PER_SEC: "60",
+      WS_RATE_LIMIT_DISCONNECT_AFTER: "2",
+    });
+    const flooders = await Promise.all([1, 2, 3].map(() => connect(server.url)));
+    const neighbour = await connect(server.url);
+    const cutOff: string[] = [];
+    for (const { socket } of flooders) {
+      // 25 a second: under its own WS_RATE_LIMIT_PER_SEC, so only its share can stop it.
+      const timer = setInterval(() => {
+        for (let i = 0; i < 5; i += 1) socket.emit("ping");
+      }, 200);
+      socket.once("disconnect", (reason) => {
+        clearInterval(timer);
+        cutOff.push(reason);
+      });
+    }
+    const neighbourAcks: AckResponse[] = [];
+    // At least 3 s, and until one is cut off (at most 12 s).
+    const started = Date.now();
+    const elapsed = () => Date.now() - started;
+    while (elapsed() < 3000 || (cutOff.length === 0 && elapsed() < 12_000)) {
+      neighbourAcks.push(await request(neighbour.socket, "ping", {}));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    // Three connections of 25 a second would take the address's 60. A share is 60 / 4 = 15,
+    // so they are cut off (until the rest fit: 60 / 2 = 30 is above 25).
+    expect(scopes(neighbourAcks)).to.deep.equal([]);
+    expect(neighbourAcks.length).to.be.above(10);
+    expect(cutOff.length).to.be.above(0);
+    expect(new Set(cutOff)).to.deep.equal(new Set(["io server disconnect"]));
+    closeAll([...flooders, neighbour]);
   });
 
   it("reports the connection's own budget with scope connection, its details in the ack and the event", async () => {

@@ -59,21 +59,25 @@ describe("security", () => {
       const alice = await token({ sub: "alice" });
       const first = await connect(server.url, { token: alice, session_id: "alice-session" });
       first.socket.close();
-      // Alice's own flaky handshakes on her session, and Mallory's everywhere including hers.
+      // Alice's own flaky handshakes on her session, and Mallory's everywhere including
+      // hers and the one Alice has not used yet.
       const kinds = [
         { token: alice, session_id: "alice-session" },
         { token: jwt, session_id: "alice-session" },
+        { token: jwt, session_id: "alice-next" },
         { token: jwt },
       ];
-      await dropHandshakes(server.url, 2000, () => kinds[Math.floor(Math.random() * 3)]!);
+      await dropHandshakes(server.url, 2000, () => kinds[Math.floor(Math.random() * 4)]!);
       await waitFor(async () => (await statistics(server.url)).active_connections === 0, 10_000);
       const owner = await connect(server.url, { token: alice, session_id: "alice-session" });
       expect(owner.connected.session_id).to.equal("alice-session");
+      const next = await connect(server.url, { token: alice, session_id: "alice-next" });
+      expect(next.connected.session_id).to.equal("alice-next");
       const full = await Promise.all(
-        Array.from({ length: 49 }, async () => connect(server.url, { token: alice })),
+        Array.from({ length: 48 }, async () => connect(server.url, { token: alice })),
       );
       expect((await refusal(server.url, { token: alice })).code).to.equal("server_full");
-      for (const c of [owner, ...full]) c.socket.close();
+      for (const c of [owner, next, ...full]) c.socket.close();
       await server.close();
     });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import { createClient } from "redis";
+import { sessionKeyOf } from "../src/auth/principal.js";
 import { createLogger } from "../src/core/logger.js";
 import { createMemoryState } from "../src/state/memory/memory-state.js";
 import { createRedisState, type RedisState } from "../src/state/redis/redis-state.js";
@@ -167,6 +168,36 @@ function stateSuite(name: string, factory: () => StateFactory) {
       expect(await state.connections.admit(connection("c6", "s1", node, "bob"), two)).to.deep.equal(
         { admitted: false, reason: "forbidden" },
       );
+    });
+
+    it("keeps two users' sessions of one id apart: places, runs and stream histories", async () => {
+      const [alice, mallory] = ["alice", "mallory"].map((id) =>
+        sessionKeyOf("s1", { id, projects: undefined, expiresAt: undefined }),
+      ) as [string, string];
+      const one = { ...limits, maxConnectionsPerSession: 1 };
+      // Mallory first, and she stays: Alice is still admitted to her own session.
+      for (const [id, key, user] of [
+        ["c1", mallory, "mallory"],
+        ["c2", alice, "alice"],
+      ] as const) {
+        expect(await state.connections.admit(connection(id, key, node, user), one)).to.deep.equal({
+          admitted: true,
+        });
+      }
+      expect((await state.connections.sessionConnections(alice)).map((c) => c.id)).to.deep.equal([
+        "c2",
+      ]);
+      const run = { messageId: "m1", nodeId: node, startedAt: Date.now() };
+      expect(await state.runs.claim({ ...run, sessionId: mallory })).to.equal(true);
+      expect(await state.runs.claim({ ...run, sessionId: alice })).to.equal(true);
+      const stream = { sessionId: alice, messageId: "m1" };
+      state.streams.open(stream);
+      state.streams.append(stream, startEvent("m1"));
+      state.streams.append(stream, endEvent("m1"));
+      state.streams.close(stream, 60_000);
+      const foreign = { sessionId: mallory, messageId: "m1" };
+      expect(await state.streams.follow(foreign, 0, () => {}, neverAborted())).to.equal(null);
+      expect(await state.streams.follow(stream, 0, () => {}, neverAborted())).to.not.equal(null);
     });
 
     it("caps a stream's history, keeps its end, and tells a follower what was trimmed", async () => {

@@ -1,5 +1,6 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import pg from "pg";
+import { ConfigError, redactUrl } from "../core/config.js";
 import { timeCheckpointer } from "../metrics/checkpointer-timing.js";
 import { LatestCheckpointSaver } from "./latest-checkpoint-saver.js";
 import { PruningPostgresSaver } from "./pruning-postgres-saver.js";
@@ -49,7 +50,7 @@ export async function createCheckpointer(
     await saver.setup();
   } catch (error) {
     await pool.end();
-    throw error;
+    throw databaseUnusable(databaseUrl, error);
   }
   saver.startSweeping();
   return {
@@ -59,4 +60,14 @@ export async function createCheckpointer(
       return pool.end();
     },
   };
+}
+
+/** Names the setting and says why, without the URL's password: the process cannot start. */
+function databaseUnusable(databaseUrl: string, error: unknown): ConfigError {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  // A socket error (ECONNREFUSED, ENOTFOUND) may carry an empty message; PostgreSQL's own say why.
+  const why = typeof message === "string" && message !== "" ? message : String(code);
+  return new ConfigError(
+    `CHECKPOINT_DATABASE_URL: PostgreSQL at ${redactUrl(databaseUrl)} cannot be used (${why})`,
+  );
 }

@@ -16,11 +16,20 @@ export function principalOf(user: AuthUser | null, address: string): Principal {
 }
 
 /**
- * The checkpointer thread of a session's conversation. A user's thread names
- * the user, so even a session id that changes hands (its owner record expired)
- * never reaches the earlier owner's conversation. Anonymous threads keep the
- * bare session id (a session id cannot contain "/", so the two never meet).
+ * A session's identity in state, rooms, runs, stream histories and the
+ * checkpointer. A user's sessions are the user's own: the same session id
+ * under two users names two sessions, so no user can claim, block or read
+ * another's (a handshake dropped mid-admission included). Anonymous sessions
+ * keep the bare id, which is their only key. A session id cannot contain "/",
+ * so the two kinds never meet and the id is always the part after the last "/".
+ * The key is also the conversation's checkpointer thread (`user:<sub>/<id>`,
+ * the thread name user conversations already had).
  */
-export function conversationThreadOf(sessionId: string, user: AuthUser | null): string {
+export function sessionKeyOf(sessionId: string, user: AuthUser | null): string {
   return user ? `user:${user.id}/${sessionId}` : sessionId;
+}
+
+/** The session id its client named, for what leaves on the wire. */
+export function sessionIdOfKey(sessionKey: string): string {
+  return sessionKey.slice(sessionKey.lastIndexOf("/") + 1);
 }

@@ -1,8 +1,8 @@
 import type { Logger } from "../core/logger.js";
 
 /**
- * What the gateway tells the back end (the agents server of the AutoCode
- * project-room protocol): client feedback, project updates, and who watches a
+ * What the gateway tells the back end (the service that runs AutoCode's
+ * projects, docs/backend.md): client feedback, project updates, and who watches a
  * project. Delivered at least once; consumers dedupe by `id`.
  */
 export type BackendEventKind = "user_feedback" | "project_update" | "project_status_sync";

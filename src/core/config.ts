@@ -94,10 +94,11 @@ const EnvSchema = Type.Object({
   BACKEND_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 16 })),
   BACKEND_WEBHOOK_MAX_BACKOFF: Type.Number({ exclusiveMinimum: 0, default: 30 }),
   BACKEND_WEBHOOK_TIMEOUT: Type.Number({ exclusiveMinimum: 0, default: 10 }),
-  // Abuse bounds of the event path (src/socket/rate-budgets.ts, src/socket/output-cap.ts).
+  // Abuse bounds of the event path (src/sessions/flood-guard.ts, shared-budgets.ts; the output cap in src/transports/).
   WS_RATE_LIMIT_PER_SESSION_PER_SEC: Type.Integer({ minimum: 1, default: 100 }),
   WS_RATE_LIMIT_PER_USER_PER_SEC: Type.Integer({ minimum: 1, default: 200 }),
   WS_RATE_LIMIT_DISCONNECT_AFTER: Type.Number({ minimum: 0, default: 10 }),
+  WS_RATE_LIMIT_SHARE_ADDRESS: Type.Boolean({ default: true }),
   WS_MAX_BUFFERED_BYTES: Type.Integer({ minimum: 1024, default: 4194304 }),
   // Both transports' write path (src/transports/turn-cork.ts).
   WS_CORK_FRAMES: Type.Boolean({ default: true }),
@@ -149,7 +150,7 @@ export interface Config {
     /** Longer tokens are refused before they are verified (bounds `sub` and `projects`). */
     maxTokenBytes: number;
   };
-  /** Which client-chosen session ids anonymous clients may use (src/socket/session-id.ts). */
+  /** Which client-chosen session ids anonymous clients may use (src/sessions/session-id.ts). */
   sessionIdPolicy: "any" | "strong";
   /** `"*"` allows every origin; an empty list allows same-origin browsers only. */
   corsOrigins: string[] | "*";
@@ -222,6 +223,8 @@ export interface Config {
     rateLimitPerUserPerSec: number;
     /** A connection over its own rate for this long is disconnected; 0 never disconnects. */
     rateLimitDisconnectAfterMs: number;
+    /** Anonymous connections of one address each get an equal part of its budget as their own. */
+    rateLimitShareAddress: boolean;
     /** Output waiting for a client that does not read; over it the connection is closed. */
     maxBufferedBytes: number;
   };
@@ -251,6 +254,45 @@ export class ConfigError extends Error {
   }
 }
 
+/** Settings whose values are never printed: an error says what is wrong with them, not what they are. */
+const SECRET_SETTINGS: ReadonlySet<string> = new Set([
+  "API_KEY",
+  "AUTH_JWT_SECRET",
+  "ADMIN_UI_PASSWORD",
+  "METRICS_TOKEN",
+  "BACKEND_WEBHOOK_SECRET",
+  "OPENAI_API_KEY",
+]);
+/** URLs that may carry a password: printed with it masked. */
+const URL_SETTINGS: ReadonlySet<string> = new Set([
+  "REDIS_URL",
+  "CHECKPOINT_DATABASE_URL",
+  "OPENAI_BASE_URL",
+  "BACKEND_WEBHOOK_URL",
+]);
+
+/** A URL as it may be printed: its password, if any, masked. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(not a URL)";
+  }
+}
+
+/** How a bad value is named in an error: secrets by their length only. */
+function shownValue(name: string, value: string): string {
+  if (SECRET_SETTINGS.has(name)) return `${name} (${value.length} characters, value not shown)`;
+  return `${name}=${JSON.stringify(URL_SETTINGS.has(name) ? redactUrl(value) : value)}`;
+}
+
+function problemOf(e: ErrorObject): string {
+  if (e.keyword === "minLength") return `must be at least ${String(e.params["limit"])} characters`;
+  return e.message ?? "is invalid";
+}
+
 /** One line per bad variable; a choice among literals reads "must be one of: a, b". */
 function describeEnvErrors(env: Record<string, string>, errors: ErrorObject[]): string[] {
   const byName = new Map<string, string>();
@@ -259,13 +301,10 @@ function describeEnvErrors(env: Record<string, string>, errors: ErrorObject[]): 
     const name = e.instancePath.slice(1);
     if (e.keyword === "const")
       choices.set(name, [...(choices.get(name) ?? []), e.params["allowedValue"]]);
-    else if (e.keyword !== "anyOf" && !byName.has(name))
-      byName.set(name, e.message ?? "is invalid");
+    else if (e.keyword !== "anyOf" && !byName.has(name)) byName.set(name, problemOf(e));
   }
   for (const [name, allowed] of choices) byName.set(name, `must be one of: ${allowed.join(", ")}`);
-  return [...byName].map(
-    ([name, problem]) => `${name}=${JSON.stringify(env[name] ?? "")}: ${problem}`,
-  );
+  return [...byName].map(([name, problem]) => `${shownValue(name, env[name] ?? "")}: ${problem}`);
 }
 
 // Environment values are strings: this validator coerces them, unlike the handlers' one.
@@ -326,6 +365,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (unknownPath !== undefined) {
     throw new ConfigError(
       `Invalid configuration: WS_PLAIN_PATHS has ${JSON.stringify(unknownPath)}; it takes a comma list of: ${PLAIN_PATH_PATTERNS.join(", ")}`,
+    );
+  }
+  if (
+    checked.AGENT_MODEL.startsWith("openai:") &&
+    checked.OPENAI_API_KEY === undefined &&
+    checked.OPENAI_BASE_URL === undefined
+  ) {
+    throw new ConfigError(
+      `Invalid configuration: AGENT_MODEL=${checked.AGENT_MODEL} needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local OpenAI-compatible server)`,
     );
   }
   if ((checked.ADMIN_UI_USERNAME === undefined) !== (checked.ADMIN_UI_PASSWORD === undefined)) {
@@ -420,6 +468,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       rateLimitPerSessionPerSec: checked.WS_RATE_LIMIT_PER_SESSION_PER_SEC,
       rateLimitPerUserPerSec: checked.WS_RATE_LIMIT_PER_USER_PER_SEC,
       rateLimitDisconnectAfterMs: checked.WS_RATE_LIMIT_DISCONNECT_AFTER * 1000,
+      rateLimitShareAddress: checked.WS_RATE_LIMIT_SHARE_ADDRESS,
       maxBufferedBytes: checked.WS_MAX_BUFFERED_BYTES,
     },
     corkFrames: checked.WS_CORK_FRAMES,

@@ -27,7 +27,7 @@ const typeLabel = (type: unknown, known: KnownTypes) =>
 /** What a gateway shows of itself at scrape time; read, never pushed, so nothing drifts. */
 export interface NodeSource {
   nodeId: string;
-  connections: () => Iterable<{ transport: string; sessionId: string }>;
+  connections: () => Iterable<{ transport: string; sessionKey: string }>;
   queuedRuns(): number;
   activeRuns(): number;
   /** Undefined without Redis. */
@@ -67,7 +67,7 @@ const instruments = {
     collect() {
       this.reset();
       for (const { connections, nodeId } of sources) {
-        const ids = [...connections()].map((c) => c.sessionId);
+        const ids = [...connections()].map((c) => c.sessionKey);
         this.set({ node: nodeId }, new Set(ids).size);
       }
     },

@@ -1,5 +1,6 @@
 import { Command } from "@langchain/langgraph";
 import { RUN_CONFIG_KEYS } from "../agents/index.js";
+import { sessionIdOfKey } from "../auth/principal.js";
 import { GatewayError } from "../core/errors.js";
 import type { Emit } from "../core/protocol.js";
 import type { CompiledGraph } from "../graphs/graph-registry.js";
@@ -161,7 +162,7 @@ export class AgentRun {
     if (this.streaming) {
       publish("stream_start", {
         message_id: messageId,
-        session_id: this.sessionId,
+        session_id: sessionIdOfKey(this.sessionId),
         kind: this.turns ? "discussion" : "chat",
         graph: plan.graph,
         ...(plan.resume ? { resumed: true } : {}),

@@ -1,5 +1,5 @@
 import type { AuthUser, JwtAuthenticator } from "../auth/authenticate.js";
-import { principalOf, type Principal } from "../auth/principal.js";
+import { principalOf, sessionKeyOf, type Principal } from "../auth/principal.js";
 import type { Config } from "../core/config.js";
 import { dialectFor, type Dialect, type DialectTransport } from "../dialects/index.js";
 import { GatewayError, toGatewayError, toWireError, type WireError } from "../core/errors.js";
@@ -35,7 +35,13 @@ export interface Lifecycle {
 export interface Admitted {
   connectionId: string;
   transport: TransportName;
+  /** The session id as the client named it (or was given): what it is shown. */
   sessionId: string;
+  /**
+   * The session's identity everywhere else (state, rooms, runs, stream
+   * histories, budgets, the conversation): per user under JWT (src/auth/principal.ts).
+   */
+  sessionKey: string;
   user: AuthUser | null;
   /** Who the connection's budgets are charged to (src/auth/principal.ts). */
   principal: Principal;
@@ -91,18 +97,19 @@ export function createAdmission(deps: AdmissionDeps): Admit {
       const graph = graphOf(handshake.graph, deps.requireGraph);
       const wantsUpdates = updatesAsked(handshake.streamModes);
       const user = deps.authenticator ? await deps.authenticator.verify(handshake.token) : null;
-      // With JWT a session is guarded by its owner; without, its id is the only key.
+      // With JWT a session id is the user's own (sessionKeyOf); without, it is the only key.
       const sessionId = readSessionId(
         handshake.sessionId,
         deps.authenticator ? "any" : deps.config.sessionIdPolicy,
       );
+      const sessionKey = sessionKeyOf(sessionId, user);
       const connectedAt = Date.now();
       if (slot.gone) return null; // nothing taken yet: nothing to give back
       const result = await deps.state.connections
         .admit(
           {
             id: connectionId,
-            sessionId,
+            sessionId: sessionKey,
             userId: user?.id ?? null,
             nodeId: deps.nodeId,
             connectedAt,
@@ -121,14 +128,15 @@ export function createAdmission(deps: AdmissionDeps): Admit {
       if (!result.admitted) throw refusal(result.reason, sessionId, deps.config);
       if (slot.taken()) return null; // the client left while we waited: released already
       // Before the look-up: a run that starts after it then broadcasts to this node too.
-      await deps.memberArriving?.(sessionId);
+      await deps.memberArriving?.(sessionKey);
       // Looked up now so the connection joins the run's catch-up group before it is told `connected`.
-      const run = await deps.state.runs.current(sessionId).catch(() => null);
+      const run = await deps.state.runs.current(sessionKey).catch(() => null);
       if (lifecycle.gone()) return null; // released by the guard
       return {
         connectionId,
         transport: handshake.transport,
         sessionId,
+        sessionKey,
         user,
         principal: principalOf(user, handshake.address),
         dialect,

@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { canJoinProject } from "../auth/authenticate.js";
 import type { BackendChannel } from "../backend/backend-channel.js";
-import { conversationThreadOf } from "../auth/principal.js";
 import type { Config } from "../core/config.js";
 import { GatewayError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
@@ -74,7 +73,7 @@ export function openSession(
   translated?: (event: WireEvent) => void,
 ): SessionHandlerContext {
   const ctx = new SessionContext(conn, admitted, deps, translated);
-  const { sessionId, user, releaseSlot, currentRun } = admitted;
+  const { sessionId, sessionKey, user, releaseSlot, currentRun } = admitted;
   const expiresAt = user?.expiresAt;
   if (expiresAt !== undefined) {
     // Told first, so a client knows to fetch a fresh token before it reconnects.
@@ -87,16 +86,16 @@ export function openSession(
       conn.close("token_expired");
     });
   }
-  deps.runs.onConnection(conn, sessionId, currentRun);
-  conn.join(sessionGroup(sessionId));
-  if (admitted.wantsUpdates) conn.join(updatesGroup(sessionId));
+  deps.runs.onConnection(conn, sessionKey, currentRun);
+  conn.join(sessionGroup(sessionKey));
+  if (admitted.wantsUpdates) conn.join(updatesGroup(sessionKey));
   conn.onClose((reason) => {
     ctx.markClosed();
     ctx.ackFirstIfMade?.drop();
     // Below info, the child logger is never made for the line it would drop.
     if (deps.log.isInfoEnabled()) ctx.log.info("disconnected", { reason });
     void Promise.all([releaseSlot(), deps.state.projects.leaveAll(conn.id)])
-      .then(() => deps.runs.onSessionLeft(sessionId))
+      .then(() => deps.runs.onSessionLeft(sessionKey))
       .catch((error: unknown) => ctx.log.error("clean-up after disconnect failed", { error }));
   });
   if (deps.log.isInfoEnabled())
@@ -181,9 +180,9 @@ class SessionContext implements SessionHandlerContext {
 
   get emitToSession(): Emit {
     const { fanout } = this.deps;
-    const sessionId = this.sessionId;
+    const { sessionKey } = this.admitted;
     this.emitToAll ??= (type, data) =>
-      fanout.toSession(sessionId, serverEvent(type, data) as WireEvent);
+      fanout.toSession(sessionKey, serverEvent(type, data) as WireEvent);
     return this.emitToAll;
   }
 
@@ -267,15 +266,16 @@ function backendLink(sessionId: string, user: Admitted["user"], deps: SessionDep
 
 function runControl(
   conn: Connection,
-  { sessionId, user, principal, graph, wantsUpdates }: Admitted,
+  { sessionKey, principal, graph, wantsUpdates }: Admitted,
   deps: SessionDeps,
   closed: () => AbortSignal,
   submitting: () => void,
 ): SessionRunControl {
+  // The session key is also its conversation's thread (src/auth/principal.ts).
   const submitter = {
-    sessionId,
+    sessionId: sessionKey,
     principal: principal.key,
-    threadId: conversationThreadOf(sessionId, user),
+    threadId: sessionKey,
     connection: conn,
     ...(graph === undefined ? {} : { graph }),
   };
@@ -296,9 +296,9 @@ function runControl(
     },
     history: ({ limit, before, graph: named }) =>
       deps.runs.history(submitter, limit, before, named),
-    cancel: (messageId) => deps.clusterRuns.cancel(sessionId, messageId),
+    cancel: (messageId) => deps.clusterRuns.cancel(sessionKey, messageId),
     resume: (messageId, afterSeq) =>
-      deps.runs.resume(conn, { sessionId, messageId }, afterSeq, closed()),
+      deps.runs.resume(conn, { sessionId: sessionKey, messageId }, afterSeq, closed()),
   };
 }
 

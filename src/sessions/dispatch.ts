@@ -57,8 +57,10 @@ export function createDispatcher(
   ctx: SessionHandlerContext,
   deps: DispatcherDeps,
 ): Receive {
-  return new Dispatcher(conn, ctx, deps, { sessionId: ctx.sessionId, person: admitted.principal })
-    .receive;
+  return new Dispatcher(conn, ctx, deps, {
+    sessionId: admitted.sessionKey,
+    person: admitted.principal,
+  }).receive;
 }
 
 /** The flood guard's settings, one object for every connection of a configuration. */
@@ -97,7 +99,10 @@ class Dispatcher {
     private readonly deps: DispatcherDeps,
     private readonly keys: BudgetKeys,
   ) {
-    this.guard = new FloodGuard(guardOptionsOf(deps.config));
+    const { person } = keys;
+    const share = person.scope === "ip" ? deps.budgets.addresses?.join(person.key) : undefined;
+    if (share) conn.onClose(() => share.leave());
+    this.guard = new FloodGuard(guardOptionsOf(deps.config), share);
     this.receive = this.take.bind(this);
   }
 
@@ -226,7 +231,7 @@ class Dispatcher {
     const wire = toWireError(
       new GatewayError(
         "rate_limited",
-        `At most ${perSecond(deps.config, scope)} events per second ${SCOPE_WORDING[scope]}`,
+        `At most ${scope === "connection" ? guard.perSec : perSecond(deps.config, scope)} events per second ${SCOPE_WORDING[scope]}`,
         { scope, retry_after_ms: retryAfterMs },
       ),
     );
@@ -274,7 +279,7 @@ class Dispatcher {
     });
     const cutOff: WireError = {
       code: "rate_limited",
-      message: `Over ${config.limits.rateLimitPerSec} events per second for ${seconds} s: disconnected`,
+      message: `Over ${this.guard.perSec} events per second for ${seconds} s: disconnected`,
       details: { scope: "connection", reason: "rate_limited" },
     };
     this.cutOff = cutOff;

@@ -17,7 +17,7 @@ export interface SessionCore {
 
 export interface LiveConnection {
   transport: Connection["transport"];
-  sessionId: string;
+  sessionKey: string;
 }
 
 export function createSessionCore(admit: Admit, deps: SessionDeps & DispatcherDeps): SessionCore {

@@ -1,7 +1,7 @@
 import { RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Principal } from "../auth/principal.js";
 import type { Config } from "../core/config.js";
-import type { RateScope } from "./flood-guard.js";
+import { AddressShares, type RateScope } from "./flood-guard.js";
 
 /** Builds a one-second limiter: in Redis when the node is clustered, so every node shares it. */
 export type LimiterFactory = (name: string, points: number) => RateLimiterAbstract;
@@ -14,12 +14,17 @@ export interface SharedBudgets {
   session: RateLimiterAbstract;
   /** Keyed by user for authenticated connections, by client IP for anonymous ones. */
   person: RateLimiterAbstract;
+  /** Each anonymous connection's part of its address's budget; absent when not split. */
+  addresses: AddressShares | undefined;
 }
 
 export function createSharedBudgets(config: Config, createLimiter: LimiterFactory): SharedBudgets {
   return {
     session: createLimiter("session", config.abuse.rateLimitPerSessionPerSec),
     person: createLimiter("person", config.abuse.rateLimitPerUserPerSec),
+    addresses: config.abuse.rateLimitShareAddress
+      ? new AddressShares(config.abuse.rateLimitPerUserPerSec)
+      : undefined,
   };
 }
 

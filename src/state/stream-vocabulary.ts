@@ -8,7 +8,10 @@ export const TERMINAL_TYPES: ReadonlySet<string> = new Set([
   "run_interrupted",
 ]);
 
-/** One key per stream; neither id may contain "/", so the key is unambiguous. */
+/**
+ * One key per stream. A message id cannot contain "/" (a JWT user's session
+ * key does: src/auth/principal.ts), so the last "/" splits the key unambiguously.
+ */
 export const streamKey = ({ sessionId, messageId }: StreamRef): string =>
   `${sessionId}/${messageId}`;
 

@@ -14,7 +14,10 @@ export interface GatewayProcess {
 }
 
 /** Runs src/main.ts as its own process and resolves once it logs that it listens. */
-export function spawnGateway(env: Record<string, string>): Promise<GatewayProcess> {
+export function spawnGateway(
+  env: Record<string, string>,
+  onStderr: (data: string) => void = () => {},
+): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: root,
     env: {
@@ -28,7 +31,8 @@ export function spawnGateway(env: Record<string, string>): Promise<GatewayProces
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  const exited = once(child, "exit").then(([code]) => code as number | null);
+  // "close", not "exit": it waits for stdout and stderr to be read to the end.
+  const exited = once(child, "close").then(([code]) => code as number | null);
   return new Promise((resolve, reject) => {
     const onData = (data: Buffer) => {
       output += data.toString();
@@ -39,6 +43,7 @@ export function spawnGateway(env: Record<string, string>): Promise<GatewayProces
     };
     child.stdout.on("data", onData);
     child.stderr.on("data", onData);
+    child.stderr.on("data", (data: Buffer) => onStderr(data.toString()));
     void exited.then((code) =>
       reject(new Error(`gateway exited with ${code} before listening:\n${output}`)),
     );
@@ -48,14 +53,15 @@ export function spawnGateway(env: Record<string, string>): Promise<GatewayProces
 /** Runs src/main.ts expecting it to refuse to start; resolves with its exit code and output. */
 export async function failedStart(
   env: Record<string, string>,
-): Promise<{ code: number | null; output: string }> {
+): Promise<{ code: number | null; output: string; stderr: string }> {
+  let stderr = "";
   try {
-    const started = await spawnGateway(env);
+    const started = await spawnGateway(env, (data) => (stderr += data));
     started.child.kill("SIGKILL");
   } catch (error) {
     const message = (error as Error).message;
     const code = Number(/exited with (\d+)/.exec(message)?.[1]);
-    return { code, output: message };
+    return { code, output: message, stderr };
   }
   throw new Error("the gateway started");
 }

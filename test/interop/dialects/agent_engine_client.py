@@ -20,7 +20,8 @@ async def recv_until(websocket, types):
 
 async def test_websocket(uri):
     report = {}
-    # "编程测试 / Python 示例", verbatim but for the address and the report.
+    # The agent-engine document's "programming test / Python example" (编程测试 / Python 示例),
+    # verbatim but for the address and the report.
     async with websockets.connect(uri) as websocket:
         welcome = await websocket.recv()
         report["welcome"] = json.loads(welcome)
