@@ -14,12 +14,16 @@ export interface Checkpointer {
  * Where conversations are kept: in memory (lost on restart) without a URL,
  * else in PostgreSQL, whose tables `setup()` creates or migrates on start.
  * Either way a thread keeps only its newest checkpoint and is deleted once
- * idle past `bounds.ttlMs`.
+ * idle past `bounds.ttlMs`. The tables live in `options.schema`
+ * (CHECKPOINT_DATABASE_SCHEMA, `public` by default).
  */
 export async function createCheckpointer(
   databaseUrl?: string,
   bounds: ThreadBounds = DEFAULT_THREAD_BOUNDS,
-  onBackgroundError: (error: Error) => void = (error) => process.emitWarning(error),
+  {
+    schema = "public",
+    onBackgroundError = (error) => process.emitWarning(error),
+  }: { schema?: string; onBackgroundError?: (error: Error) => void } = {},
 ): Promise<Checkpointer> {
   if (databaseUrl === undefined) {
     const saver = timeCheckpointer(new LatestCheckpointSaver(bounds), "memory");
@@ -36,7 +40,7 @@ export async function createCheckpointer(
   // unhandled it would crash the gateway, while the next query just reconnects.
   pool.on("error", onBackgroundError);
   const saver = timeCheckpointer(
-    new PruningPostgresSaver(pool, bounds.ttlMs, onBackgroundError),
+    new PruningPostgresSaver(pool, bounds.ttlMs, onBackgroundError, schema),
     "postgres",
   );
   try {

@@ -39,10 +39,11 @@ export async function createAgentRuntime(
       ? undefined
       : new ModelHealth(endpoint, config.agent.modelFailuresNotReady);
   const { checkpointDatabaseUrl, threadTtlMs, maxThreads, historyMaxMessages } = config.agent;
-  const checkpointer = await createCheckpointer(checkpointDatabaseUrl, {
-    ttlMs: threadTtlMs,
-    maxThreads,
-  });
+  const checkpointer = await createCheckpointer(
+    checkpointDatabaseUrl,
+    { ttlMs: threadTtlMs, maxThreads },
+    { schema: config.agent.checkpointDatabaseSchema },
+  );
   const chatGraph = buildAgentGraph({
     model,
     tools: tools.list(),
