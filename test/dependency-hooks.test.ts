@@ -4,7 +4,15 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
-import { HumanMessage } from "@langchain/core/messages";
+import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
+import { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import {
+  AIMessage,
+  AIMessageChunk,
+  HumanMessage,
+  type BaseMessage,
+} from "@langchain/core/messages";
+import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
 import { Annotation, END, MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { expect } from "chai";
@@ -13,7 +21,7 @@ import { createClient } from "redis";
 import { Server, type DefaultEventsMap } from "socket.io";
 import { io as connectClient } from "socket.io-client";
 import type { PruningPostgresSaver } from "../src/agents/index.js";
-import { createCheckpointer, DemoChatModel } from "../src/agents/index.js";
+import { createCheckpointer } from "../src/agents/index.js";
 import { LatestCheckpointSaver } from "../src/agents/latest-checkpoint-saver.js";
 import { ConfigError, loadConfig } from "../src/core/config.js";
 import { createLogger } from "../src/core/logger.js";
@@ -175,6 +183,32 @@ describe("dependency internals: socket.io-adapter's _encode/apply, through @sock
   });
 });
 
+/** Streams three words when streamed, answers whole when invoked without a handler that prefers streaming. */
+class ThreeWords extends BaseChatModel {
+  _llmType(): string {
+    return "three-words";
+  }
+
+  _generate(): Promise<ChatResult> {
+    const text = "one two three";
+    return Promise.resolve({ generations: [{ text, message: new AIMessage(text) }] });
+  }
+
+  override async *_streamResponseChunks(
+    _messages: BaseMessage[],
+    _options: this["ParsedCallOptions"],
+    runManager?: CallbackManagerForLLMRun,
+  ): AsyncGenerator<ChatGenerationChunk> {
+    for (const text of ["one ", "two ", "three"]) {
+      const chunk = new ChatGenerationChunk({ message: new AIMessageChunk(text), text });
+      yield chunk;
+      await runManager?.handleLLMNewToken(text, undefined, undefined, undefined, undefined, {
+        chunk,
+      });
+    }
+  }
+}
+
 describe("dependency internals: @langchain/core's callback arguments", () => {
   const State = Annotation.Root({ text: Annotation<string> });
   const shout = new StateGraph(State)
@@ -212,23 +246,33 @@ describe("dependency internals: @langchain/core's callback arguments", () => {
       toolStarted: () => undefined,
       toolEnded: () => undefined,
     };
-    const model = new DemoChatModel({ tokenDelayMs: 0 });
+    const model = new ThreeWords({});
     const talk = new StateGraph(MessagesAnnotation)
       .addNode("talk", async (state) => ({ messages: [await model.invoke(state.messages)] }))
       .addEdge(START, "talk")
       .addEdge("talk", END)
       .compile();
-    await talk.invoke(
-      { messages: [new HumanMessage("tell me about the weather")] },
-      { callbacks: [new GraphCallbacks(listener)], runName: "conversation" },
-    );
+    const input = { messages: [new HumanMessage("tell me about the weather")] };
+    await talk.invoke(input, {
+      callbacks: [new GraphCallbacks(listener)],
+      runName: "conversation",
+    });
     expect(events).to.include.members(["node agent conversation", "node talk talk"]);
-    // lc_prefer_streaming: the model streams (many tokens) although it was invoked.
-    const tokens = events.filter((e) => e.startsWith("token"));
-    expect(tokens.length).to.be.greaterThan(3);
-    expect(new Set(tokens), "handleChatModelStart's metadata names the node").to.deep.equal(
-      new Set(["token talk"]),
-    );
+    // lc_prefer_streaming: the invoked model streams, so its tokens are heard one by one…
+    expect(
+      events.filter((e) => e.startsWith("token")),
+      "handleChatModelStart's metadata names the node",
+    ).to.deep.equal(["token talk", "token talk", "token talk"]);
+    // …which a handler without it does not get: the model answers whole.
+    const plainTokens: string[] = [];
+    class Plain extends BaseCallbackHandler {
+      name = "plain";
+      override handleLLMNewToken(token: string): void {
+        plainTokens.push(token);
+      }
+    }
+    await talk.invoke(input, { callbacks: [new Plain()] });
+    expect(plainTokens).to.deep.equal([]);
     expect(events.filter((e) => e.startsWith("model"))).to.deep.equal([
       "model started",
       "model ended",
