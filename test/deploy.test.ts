@@ -120,6 +120,12 @@ describe("deploy/Dockerfile", () => {
     }
   });
 
+  it("carries a root langgraph.json into the image when there is one (the gateway serves its graphs)", () => {
+    const build = stages.find((s) => all(s, "RUN").some((r) => r.includes("langgraph.json")));
+    expect(build, "a stage collects langgraph.json").not.to.equal(undefined);
+    expect(all(runtime, "COPY")).to.include(`--from=${build!.name} /app/root-files/ ./`);
+  });
+
   it("exposes the gateway's default port", () => {
     expect(Number(last(runtime, "EXPOSE"))).to.equal(defaults.port);
   });
