@@ -17,13 +17,17 @@ export interface Checkpointer {
  * Where conversations are kept: in memory (lost on restart) without a URL,
  * else in PostgreSQL, whose tables `setup()` creates or migrates on start.
  * Either way a thread keeps only its newest checkpoint and is deleted once
- * idle past `bounds.ttlMs`. Each checkpoint records the run that wrote it
- * (src/agents/run-metadata.ts).
+ * idle past `bounds.ttlMs`. The tables live in `options.schema`
+ * (CHECKPOINT_DATABASE_SCHEMA, `public` by default). Each checkpoint records
+ * the run that wrote it (src/agents/run-metadata.ts).
  */
 export async function createCheckpointer(
   databaseUrl?: string,
   bounds: ThreadBounds = DEFAULT_THREAD_BOUNDS,
-  onBackgroundError: (error: Error) => void = (error) => process.emitWarning(error),
+  {
+    schema = "public",
+    onBackgroundError = (error) => process.emitWarning(error),
+  }: { schema?: string; onBackgroundError?: (error: Error) => void } = {},
 ): Promise<Checkpointer> {
   if (databaseUrl === undefined) {
     const saver = trackWrites(
@@ -43,7 +47,10 @@ export async function createCheckpointer(
   pool.on("error", onBackgroundError);
   const saver = trackWrites(
     recordRunIds(
-      timeCheckpointer(new PruningPostgresSaver(pool, bounds.ttlMs, onBackgroundError), "postgres"),
+      timeCheckpointer(
+        new PruningPostgresSaver(pool, bounds.ttlMs, onBackgroundError, schema),
+        "postgres",
+      ),
     ),
   );
   try {

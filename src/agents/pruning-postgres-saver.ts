@@ -4,31 +4,37 @@ import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import type pg from "pg";
 import { everySweep } from "./thread-bounds.js";
 
-// PostgresSaver's default schema, which setup() creates the tables in.
-const CHECKPOINTS = `"public".checkpoints`;
-const BLOBS = `"public".checkpoint_blobs`;
-const WRITES = `"public".checkpoint_writes`;
-
 /**
- * Rows no longer needed to resume the thread: every checkpoint but the
- * newest, writes of older checkpoints, and channel values no kept
- * checkpoint refers to (an unchanged channel keeps its older version).
+ * The statements on PostgresSaver's tables, in the schema its setup() creates
+ * them in (quoted as PostgresSaver quotes it; docs/dependencies.md).
  */
-const PRUNE_THREAD = [
-  `DELETE FROM ${CHECKPOINTS} WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id <
+function statementsFor(schema: string) {
+  const CHECKPOINTS = `"${schema}".checkpoints`;
+  const BLOBS = `"${schema}".checkpoint_blobs`;
+  const WRITES = `"${schema}".checkpoint_writes`;
+  return {
+    tables: { CHECKPOINTS, BLOBS, WRITES },
+    /**
+     * Rows no longer needed to resume the thread: every checkpoint but the
+     * newest, writes of checkpoints that are gone, and channel values no kept
+     * checkpoint refers to (an unchanged channel keeps its older version).
+     */
+    pruneThread: [
+      `DELETE FROM ${CHECKPOINTS} WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id <
      (SELECT max(checkpoint_id) FROM ${CHECKPOINTS} WHERE thread_id = $1 AND checkpoint_ns = $2)`,
-  // Writes of a checkpoint not stored yet are kept: LangGraph stores a task's writes (an
-  // interrupt) without waiting for its checkpoint, so they may land first.
-  `DELETE FROM ${WRITES} WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id <
+      // Writes of a checkpoint not stored yet are kept: LangGraph stores a task's writes
+      // (an interrupt) without waiting for its checkpoint, so they may land first.
+      `DELETE FROM ${WRITES} WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id <
      (SELECT max(checkpoint_id) FROM ${CHECKPOINTS} WHERE thread_id = $1 AND checkpoint_ns = $2)`,
-  `DELETE FROM ${BLOBS} b WHERE b.thread_id = $1 AND b.checkpoint_ns = $2 AND NOT EXISTS
+      `DELETE FROM ${BLOBS} b WHERE b.thread_id = $1 AND b.checkpoint_ns = $2 AND NOT EXISTS
      (SELECT 1 FROM ${CHECKPOINTS} c WHERE c.thread_id = b.thread_id
         AND c.checkpoint_ns = b.checkpoint_ns AND c.checkpoint -> 'channel_versions' ->> b.channel = b.version)`,
-];
-
-// A checkpoint records its creation time in `ts`; the newest one is the thread's last write.
-const IDLE_THREADS = `SELECT thread_id FROM ${CHECKPOINTS} GROUP BY thread_id
-  HAVING max((checkpoint ->> 'ts')::timestamptz) < now() - make_interval(secs => $1)`;
+    ],
+    // A checkpoint records its creation time in `ts`; the newest one is the thread's last write.
+    idleThreads: `SELECT thread_id FROM ${CHECKPOINTS} GROUP BY thread_id
+  HAVING max((checkpoint ->> 'ts')::timestamptz) < now() - make_interval(secs => $1)`,
+  };
+}
 
 /**
  * PostgreSQL checkpointer with the same bounds as the in-memory one: after
@@ -37,13 +43,16 @@ const IDLE_THREADS = `SELECT thread_id FROM ${CHECKPOINTS} GROUP BY thread_id
  */
 export class PruningPostgresSaver extends PostgresSaver {
   private stopSweeping: (() => void) | undefined;
+  private readonly sql: ReturnType<typeof statementsFor>;
 
   constructor(
     private readonly db: pg.Pool,
     private readonly ttlMs: number,
     private readonly onSweepError: (error: Error) => void,
+    schema = "public",
   ) {
-    super(db);
+    super(db, undefined, { schema });
+    this.sql = statementsFor(schema);
   }
 
   /** Starts the idle sweep; separate from the constructor so setup() runs first. */
@@ -69,7 +78,7 @@ export class PruningPostgresSaver extends PostgresSaver {
       checkpoint_ns: string;
     };
     await this.inTransaction(async (client) => {
-      for (const statement of PRUNE_THREAD)
+      for (const statement of this.sql.pruneThread)
         await client.query(statement, [thread_id, checkpoint_ns]);
     });
     return next;
@@ -77,10 +86,13 @@ export class PruningPostgresSaver extends PostgresSaver {
 
   /** Returns how many threads were deleted. */
   async deleteIdleThreads(): Promise<number> {
-    const { rows } = await this.db.query<{ thread_id: string }>(IDLE_THREADS, [this.ttlMs / 1000]);
+    const { rows } = await this.db.query<{ thread_id: string }>(this.sql.idleThreads, [
+      this.ttlMs / 1000,
+    ]);
     const threads = rows.map((row) => row.thread_id);
     if (threads.length === 0) return 0;
     await this.inTransaction(async (client) => {
+      const { BLOBS, WRITES, CHECKPOINTS } = this.sql.tables;
       for (const table of [BLOBS, WRITES, CHECKPOINTS])
         await client.query(`DELETE FROM ${table} WHERE thread_id = ANY($1)`, [threads]);
     });

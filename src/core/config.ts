@@ -45,6 +45,11 @@ const EnvSchema = Type.Object({
   OPENAI_API_KEY: Type.Optional(Type.String()),
   OPENAI_BASE_URL: Type.Optional(Type.String({ format: "uri" })),
   CHECKPOINT_DATABASE_URL: Type.Optional(Type.String({ pattern: "^postgres(ql)?://" })),
+  // Written into SQL as a quoted identifier by PostgresSaver, so only plain names.
+  CHECKPOINT_DATABASE_SCHEMA: Type.String({
+    pattern: "^[A-Za-z_][A-Za-z0-9_]{0,62}$",
+    default: "public",
+  }),
   AGENT_STREAM_RETENTION: Type.Number({ minimum: 0, default: 600 }),
   AGENT_CANCEL_ON_DISCONNECT: Type.Boolean({ default: false }),
   AGENT_MULTITASK: Type.Union(
@@ -162,6 +167,8 @@ export interface Config {
     openaiApiKey: string | undefined;
     openaiBaseUrl: string | undefined;
     checkpointDatabaseUrl: string | undefined;
+    /** PostgreSQL schema of the checkpoint tables (created by setup() when missing). */
+    checkpointDatabaseSchema: string;
     streamRetentionMs: number;
     cancelOnDisconnect: boolean;
     multitask: "enqueue" | "reject" | "interrupt";
@@ -428,6 +435,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       openaiApiKey: checked.OPENAI_API_KEY,
       openaiBaseUrl: checked.OPENAI_BASE_URL,
       checkpointDatabaseUrl: checked.CHECKPOINT_DATABASE_URL,
+      checkpointDatabaseSchema: checked.CHECKPOINT_DATABASE_SCHEMA,
       streamRetentionMs,
       cancelOnDisconnect: checked.AGENT_CANCEL_ON_DISCONNECT,
       multitask: checked.AGENT_MULTITASK,

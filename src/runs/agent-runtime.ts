@@ -33,10 +33,11 @@ export async function createAgentRuntime(
       ? undefined
       : new ModelHealth(endpoint, config.agent.modelFailuresNotReady);
   const { checkpointDatabaseUrl, threadTtlMs, maxThreads, historyMaxMessages } = config.agent;
-  const checkpointer = await createCheckpointer(checkpointDatabaseUrl, {
-    ttlMs: threadTtlMs,
-    maxThreads,
-  });
+  const checkpointer = await createCheckpointer(
+    checkpointDatabaseUrl,
+    { ttlMs: threadTtlMs, maxThreads },
+    { schema: config.agent.checkpointDatabaseSchema },
+  );
   const services: GraphServices = {
     model,
     tools: tools.list(),
