@@ -48,6 +48,7 @@ export async function createAgentRuntime(
     tools: tools.list(),
     checkpointer: checkpointer.saver,
     historyMaxMessages,
+    threadMaxMessages: config.agent.threadMaxMessages,
     health,
   });
   return {
