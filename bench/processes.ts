@@ -28,20 +28,40 @@ export function fileLimitFor(needed: number): { wrap: number | undefined; warnin
   };
 }
 
-/** Starts `node --import tsx <file>` with an IPC channel, through bash when the fd limit must rise. */
+/**
+ * The entries whose code is measured run compiled, as `npm start` runs the
+ * gateway (`node dist/src/main.js`), built once per runner with tsc
+ * (tsconfig.bench.json: src, handlers and these entries, into dist/). The
+ * load clients and runners are not measured and stay under tsx.
+ */
+const COMPILED = new Set(["gateway-server.ts", "raw-server.ts", "in-process.ts"]);
+let built = false;
+
+function compiledEntry(file: string): string {
+  if (!built) {
+    execFileSync(path.join(repoRoot, "node_modules/.bin/tsc"), ["-p", "tsconfig.bench.json"], {
+      cwd: repoRoot,
+      stdio: "inherit",
+    });
+    built = true;
+  }
+  return path.join(repoRoot, "dist/bench", file.replace(/\.ts$/, ".js"));
+}
+
+/**
+ * Starts a bench entry with an IPC channel, compiled or under tsx, through bash when the
+ * fd limit must rise.
+ */
 export function spawnNode(
   file: string,
   args: string[],
   env: Record<string, string>,
   options: { fds?: number; nodeFlags?: string[] } = {},
 ): ChildProcess {
-  const nodeArgs = [
-    ...(options.nodeFlags ?? []),
-    "--import",
-    "tsx",
-    path.join(benchDir, file),
-    ...args,
-  ];
+  const entry = COMPILED.has(file)
+    ? [compiledEntry(file)]
+    : ["--import", "tsx", path.join(benchDir, file)];
+  const nodeArgs = [...(options.nodeFlags ?? []), ...entry, ...args];
   const { wrap, warning } = fileLimitFor(options.fds ?? 1024);
   if (warning) console.warn(`warning: ${warning}`);
   const stdio: ["ignore", "inherit", "inherit", "ipc"] = ["ignore", "inherit", "inherit", "ipc"];

@@ -2,9 +2,12 @@
  * Bytes one conversation costs after many long messages, with LangGraph's
  * MemorySaver (every checkpoint a full copy of the thread) and with the
  * gateway's LatestCheckpointSaver, in the same process: heap and ArrayBuffer growth after
- * a forced GC, and the bytes the saver holds serialised.
+ * a forced GC, and the bytes the saver holds serialised. Then the CPU time one
+ * message takes at the 10th, 100th, 300th and 1,000th message of a thread, with the
+ * stored thread bounded (AGENT_THREAD_MAX_MESSAGES) and unbounded (only up to
+ * --unbounded messages: there each message costs more than the one before).
  *
- *   node --expose-gc --import tsx bench/thread-memory.ts [--messages 200] [--chars 4000]
+ *   node --expose-gc --import tsx bench/thread-memory.ts [--messages 200] [--chars 4000] [--long 1000] [--unbounded 300]
  */
 import { parseArgs } from "node:util";
 import { HumanMessage } from "@langchain/core/messages";
@@ -17,11 +20,14 @@ import {
 } from "../src/agents/index.js";
 import { createValidator } from "../src/core/validator.js";
 import { ToolRegistry } from "../src/tools/tool-registry.js";
+import { median } from "./stats.js";
 
 const { values } = parseArgs({
   options: {
     messages: { type: "string", default: "200" },
     chars: { type: "string", default: "4000" },
+    long: { type: "string", default: "1000" },
+    unbounded: { type: "string", default: "300" },
   },
 });
 const messages = Number(values.messages);
@@ -50,18 +56,25 @@ function storedBytes(saver: MemorySaver): number {
   return bytes;
 }
 
-async function measure(name: string, saver: MemorySaver) {
-  const graph = buildAgentGraph({
+function chatGraph(saver: MemorySaver, threadMaxMessages?: number) {
+  return buildAgentGraph({
     model: new DemoChatModel({ tokenDelayMs: 0 }),
     tools,
     checkpointer: saver,
+    ...(threadMaxMessages === undefined ? {} : { threadMaxMessages }),
   });
+}
+
+const textOf = (i: number) =>
+  `message ${i}: ${"conversation memory ".repeat(chars / 20)}`.slice(0, chars);
+
+async function measure(name: string, saver: MemorySaver) {
+  const graph = chatGraph(saver);
   const before = memoryAfterGc();
   const started = performance.now();
   for (let i = 0; i < messages; i++) {
-    const text = `message ${i}: ${"conversation memory ".repeat(chars / 20)}`.slice(0, chars);
     await graph.invoke(
-      { messages: [new HumanMessage(text)] },
+      { messages: [new HumanMessage(textOf(i))] },
       { configurable: { thread_id: "bench" } },
     );
   }
@@ -82,3 +95,44 @@ latest.close();
 rows.push(await measure("MemorySaver", new MemorySaver()));
 console.log(`one thread, ${messages} messages of ${chars} characters`);
 console.table(rows);
+
+/**
+ * The median CPU milliseconds of the 10 messages that end at each mark, in
+ * one long thread: CPU rather than wall time, which other processes on a
+ * shared machine stretch, and the median, which a garbage collection landing
+ * on one message does not move.
+ */
+async function perMessage(name: string, threadMaxMessages: number, marks: number[]) {
+  const saver = new LatestCheckpointSaver(DEFAULT_THREAD_BOUNDS);
+  const graph = chatGraph(saver, threadMaxMessages);
+  const row: Record<string, string | number> = { thread: name };
+  const recent: number[] = [];
+  for (let i = 1; i <= Math.max(...marks); i++) {
+    const start = process.cpuUsage();
+    await graph.invoke(
+      { messages: [new HumanMessage(textOf(i))] },
+      { configurable: { thread_id: "long" } },
+    );
+    const { user, system } = process.cpuUsage(start);
+    recent.push((user + system) / 1000);
+    if (recent.length > 10) recent.shift();
+    if (marks.includes(i)) row[`CPU ms/message at ${i}`] = +median(recent).toFixed(1);
+  }
+  saver.close();
+  return row;
+}
+
+const long = Number(values.long);
+const marks = [10, 100, 300, 1000].filter((mark) => mark <= long);
+const unbounded = Number(values.unbounded);
+console.log(
+  `one thread, ${long} messages of ${chars} characters, median CPU time of the last 10 messages`,
+);
+console.table([
+  await perMessage("bounded: AGENT_THREAD_MAX_MESSAGES=200", 200, marks),
+  await perMessage(
+    "unbounded",
+    Number.MAX_SAFE_INTEGER,
+    marks.filter((mark) => mark <= unbounded),
+  ),
+]);

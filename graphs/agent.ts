@@ -16,6 +16,7 @@ export function graph(config: GraphFactoryConfig): AgentGraph {
       tools: services.tools,
       checkpointer: services.checkpointer,
       historyMaxMessages: services.historyMaxMessages,
+      threadMaxMessages: services.threadMaxMessages,
       ...(services.health ? { health: services.health } : {}),
     });
     built.set(services, agent);

@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import type { Socket as ClientSocket } from "socket.io-client";
@@ -143,5 +145,34 @@ describe("WORKERS=2 behind one port", function () {
     expect(b).to.deep.equal(a);
     expect((await broadcasts()).cluster - afterSolo.cluster).to.be.at.least(a?.chunks.length ?? 1);
     expect(gateway.output()).to.include("WORKERS > 1 without REDIS_URL");
+  });
+
+  it("opens 1,000 WebSocket connections through a primary that shares its core with a busy loop, each at the first try", async function () {
+    this.timeout(300_000);
+    gateway = await spawnGateway({ WORKERS: "2", WS_CONNECT_TIMEOUT: "20" });
+    const { url } = gateway;
+    const busy = spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" });
+    try {
+      const lost: number[] = [];
+      let next = 0;
+      const one = async (n: number) => {
+        const opened = connect(url);
+        const late = new Promise<null>((resolve) => setTimeout(() => resolve(null), 15_000));
+        const result = await Promise.race([opened, late]);
+        if (result) result.socket.close();
+        else {
+          lost.push(n);
+          void opened.then(({ socket }) => socket.close()).catch(() => {});
+        }
+      };
+      const lane = async () => {
+        while (next < 1000) await one(next++);
+      };
+      await Promise.all(Array.from({ length: 20 }, lane));
+      expect(lost).to.deep.equal([]);
+    } finally {
+      busy.kill("SIGKILL");
+      await once(busy, "exit");
+    }
   });
 });

@@ -42,7 +42,7 @@ describe("Prometheus metrics with WORKERS=2", function () {
   it("serves the workers' sum on METRICS_PORT: counters equal the traffic sent to both workers", async () => {
     const before = await scrape(metricsUrl, scraper);
     // Least-connection balancing spreads four clients over both workers.
-    for (let i = 0; i < 4; i++) sockets.push(await connectRetrying(gateway.url));
+    for (let i = 0; i < 4; i++) sockets.push((await connect(gateway.url)).socket);
     const pingsEach = 3;
     for (const socket of sockets) {
       for (let i = 0; i < pingsEach; i++)
@@ -91,21 +91,3 @@ describe("Prometheus metrics with WORKERS=2", function () {
     expect((await fetch(`${gateway.url}/metrics`, scraper)).status).to.equal(404);
   });
 });
-
-/**
- * Connects as a Socket.IO client does by default: again after a failed try.
- * Under CPU load, about one WebSocket connection in a few hundred through a
- * WORKERS primary never gets its CONNECT to the worker (docs/cluster.md,
- * "Known problem"); this test is about the metrics, so it retries up to
- * twice, and still fails if the gateway keeps refusing.
- */
-async function connectRetrying(url: string): Promise<ClientSocket> {
-  for (let attempt = 1; ; attempt++) {
-    const pending = connect(url);
-    const timer = new Promise<null>((resolve) => setTimeout(() => resolve(null), 8000));
-    const connected = await Promise.race([pending, timer]);
-    if (connected) return connected.socket;
-    void pending.then(({ socket }) => socket.close()).catch(() => {});
-    if (attempt === 3) throw new Error("no connected after 3 attempts");
-  }
-}

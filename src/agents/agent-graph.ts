@@ -18,6 +18,7 @@ import {
 } from "@langchain/langgraph";
 import { ToolNode, toolsCondition } from "@langchain/langgraph/prebuilt";
 import type { ModelHealth } from "./model-health.js";
+import { messagesToRemove } from "./thread-trim.js";
 
 const SYSTEM_PROMPT =
   "You are a helpful assistant inside a real-time gateway. Use the calculator tool for any arithmetic and the current_time tool for the date or time; never guess them. Keep answers short.";
@@ -33,6 +34,8 @@ export function buildAgentGraph(opts: {
   checkpointer: BaseCheckpointSaver;
   /** AGENT_HISTORY_MAX_MESSAGES: the newest messages the model sees, besides the system prompt. */
   historyMaxMessages?: number;
+  /** AGENT_THREAD_MAX_MESSAGES: the newest messages the stored thread keeps. */
+  threadMaxMessages?: number;
   /** Counts the model's failures for readiness and names its server in their errors. */
   health?: ModelHealth;
 }) {
@@ -41,6 +44,7 @@ export function buildAgentGraph(opts: {
     tools,
     checkpointer,
     historyMaxMessages = DEFAULT_HISTORY_MAX_MESSAGES,
+    threadMaxMessages = DEFAULT_THREAD_MAX_MESSAGES,
     health,
   } = opts;
   let bound: Runnable<BaseMessage[], BaseMessage> = model;
@@ -62,7 +66,8 @@ export function buildAgentGraph(opts: {
     try {
       const response = await bound.invoke([new SystemMessage(SYSTEM_PROMPT), ...history], config);
       health?.succeeded();
-      return { messages: [response] };
+      // One place is left for the response.
+      return { messages: [...messagesToRemove(state.messages, threadMaxMessages - 1), response] };
     } catch (error) {
       // A cancelled run says nothing about the model.
       if (!health || config.signal?.aborted) throw error;
@@ -80,6 +85,7 @@ export function buildAgentGraph(opts: {
 }
 
 const DEFAULT_HISTORY_MAX_MESSAGES = 50;
+const DEFAULT_THREAD_MAX_MESSAGES = 200;
 
 /**
  * The prompt's cost follows the thread's length, so the model sees only the

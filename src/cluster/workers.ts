@@ -4,6 +4,7 @@ import { createAdapter, setupPrimary as setupAdapterPrimary } from "@socket.io/c
 import { setupMaster, setupWorker } from "@socket.io/sticky";
 import { answerPrimaryScrapes, workersMetrics } from "../metrics/cluster-metrics.js";
 import { listenForScrapes } from "../metrics/metrics-http.js";
+import { stopReadingOnHandover } from "./sticky-handover.js";
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
 import type { Gateway, GatewayOptions } from "../gateway.js";
@@ -44,6 +45,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   cluster.setupPrimary({ serialization: "advanced" });
   const httpServer = createServer();
   setupMaster(httpServer, { loadBalancingMethod: "least-connection" });
+  stopReadingOnHandover(httpServer);
 
   let stopping = false;
   let failed = false;

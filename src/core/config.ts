@@ -83,6 +83,7 @@ const EnvSchema = Type.Object({
   AGENT_STREAM_MAX_EVENTS: Type.Integer({ minimum: 1, default: 10000 }),
   // Conversation memory bounds (src/agents/thread-bounds.ts)
   AGENT_HISTORY_MAX_MESSAGES: Type.Integer({ minimum: 1, default: 50 }),
+  AGENT_THREAD_MAX_MESSAGES: Type.Integer({ minimum: 2, default: 200 }),
   AGENT_MAX_THREADS: Type.Integer({ minimum: 1, default: 10000 }),
   // Graphs (docs/graphs.md)
   AGENT_DEFAULT_GRAPH: Type.String({ pattern: "^[A-Za-z][A-Za-z0-9_-]{0,63}$", default: "agent" }),
@@ -185,6 +186,8 @@ export interface Config {
     streamMaxEvents: number;
     /** The newest messages of a thread the model sees, besides the system prompt. */
     historyMaxMessages: number;
+    /** The newest messages of a thread the checkpointer keeps; older ones are removed. */
+    threadMaxMessages: number;
     /** A conversation not written for this long is deleted from the checkpointer. */
     threadTtlMs: number;
     /** Most conversations the in-memory checkpointer holds; the least recently written go first. */
@@ -365,6 +368,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       `Invalid configuration: WS_MAX_FRAME_BYTES=${checked.WS_MAX_FRAME_BYTES} must be at least WS_MAX_MESSAGE_BYTES=${checked.WS_MAX_MESSAGE_BYTES}`,
     );
   }
+  if (checked.AGENT_THREAD_MAX_MESSAGES < checked.AGENT_HISTORY_MAX_MESSAGES) {
+    throw new ConfigError(
+      `Invalid configuration: AGENT_THREAD_MAX_MESSAGES=${checked.AGENT_THREAD_MAX_MESSAGES} must be at least AGENT_HISTORY_MAX_MESSAGES=${checked.AGENT_HISTORY_MAX_MESSAGES}`,
+    );
+  }
   const plainPaths = checked.WS_PLAIN_PATHS.split(",")
     .map((p) => p.trim())
     .filter(Boolean);
@@ -449,6 +457,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       },
       streamMaxEvents: checked.AGENT_STREAM_MAX_EVENTS,
       historyMaxMessages: checked.AGENT_HISTORY_MAX_MESSAGES,
+      threadMaxMessages: checked.AGENT_THREAD_MAX_MESSAGES,
       threadTtlMs,
       maxThreads: checked.AGENT_MAX_THREADS,
       defaultGraph: checked.AGENT_DEFAULT_GRAPH,

@@ -13,6 +13,8 @@ export interface GraphServices {
   checkpointer: TrackedSaver<BaseCheckpointSaver>;
   /** AGENT_HISTORY_MAX_MESSAGES: the newest messages a model should see. */
   historyMaxMessages: number;
+  /** AGENT_THREAD_MAX_MESSAGES: the most messages a stored conversation keeps. */
+  threadMaxMessages: number;
   /** Counts the configured model's failures for /readyz; absent for the demo model. */
   health?: ModelHealth;
 }

@@ -43,6 +43,7 @@ export async function createAgentRuntime(
     tools: tools.list(),
     checkpointer: checkpointer.saver,
     historyMaxMessages,
+    threadMaxMessages: config.agent.threadMaxMessages,
     ...(health ? { health } : {}),
   };
   try {
