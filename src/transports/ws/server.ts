@@ -12,7 +12,7 @@ import type { Receive } from "../../sessions/dispatch.js";
 import type { GroupMembership } from "../../sessions/fanout.js";
 import type { SessionCore } from "../../sessions/session-core.js";
 import { PlainConnection } from "./connection.js";
-import { ackFrame, binaryFrame, decodeFrame } from "./frames.js";
+import { ackFrame, binaryFrame, decodeFrame, peekType } from "./frames.js";
 import { routeOf, type PlainRoute } from "./routes.js";
 import { TurnCork } from "../turn-cork.js";
 
@@ -156,11 +156,13 @@ export function servePlainWebSocket(
     ws.once("close", () => open.delete(conn.id));
     // Over maxPayload, a bad frame or a reset: ws closes the connection itself; logged, never thrown.
     ws.on("error", (error) => log.info("plain WebSocket error", { connection_id: conn.id, error }));
-    const { ctx, receive } = core.open(conn, admitted);
+    const { ctx, admitFrame, receive } = core.open(conn, admitted);
     conn.useLogs(ctx);
     ws.on("message", (data, isBinary) => {
       conn.heard();
-      receiveFrame(receive, conn, data, isBinary);
+      // Before JSON.parse: a flood's frames over the budget are dropped unread (no ack: its
+      // request_id is inside the JSON); only the type is read, for the refusal's report.
+      if (admitFrame(() => peekType(data, isBinary))) receiveFrame(receive, conn, data, isBinary);
     });
     const projectId = route.projectId;
     if (projectId !== undefined) {
