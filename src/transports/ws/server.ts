@@ -69,7 +69,9 @@ export function servePlainWebSocket(
   });
   const open = new Map<string, PlainConnection>();
   const groups = deps.acceptMembers((ids, frame) => {
-    for (const id of ids) open.get(id)?.sendFrame(frame);
+    // Encoded once for every member, as engine.io does for a Socket.IO broadcast.
+    const bytes = Buffer.from(frame);
+    for (const id of ids) open.get(id)?.sendFrame(bytes);
   });
   const cork = config.corkFrames ? new TurnCork() : undefined;
   let pending = 0;
@@ -210,7 +212,7 @@ function receiveFrame(
     ...(frame.malformed ? { malformed: frame.malformed } : {}),
     ...(requestId === undefined
       ? {}
-      : { reply: (reply) => conn.sendFrame(ackFrame(requestId, reply)) }),
+      : { reply: (reply) => conn.sendFrame(Buffer.from(ackFrame(requestId, reply))) }),
   });
 }
 
