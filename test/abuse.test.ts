@@ -236,3 +236,40 @@ describe("events over the connection's budget are dropped before they are decode
     socket.close();
   });
 });
+
+describe("floods over both transports at once", () => {
+  let server: RunningGateway;
+  before(async () => {
+    server = await startGateway({
+      WS_RATE_LIMIT_PER_SEC: "20",
+      WS_RATE_LIMIT_DISCONNECT_AFTER: "1",
+    });
+  });
+  after(() => server.close());
+
+  it("are cut off while a polite client of each transport keeps answering pings", async () => {
+    const flooders = await Promise.all(TRANSPORTS.map((t) => connectAs(t, server.url)));
+    const polite = await Promise.all(TRANSPORTS.map((t) => connectAs(t, server.url)));
+    const cutOff = Promise.all(flooders.map(({ socket }) => closeOf(socket)));
+    let flooding = true;
+    const flood = () => {
+      if (!flooding) return;
+      for (const { socket } of flooders) for (let i = 0; i < 100; i += 1) socket.emit("ping");
+      setImmediate(flood);
+    };
+    flood();
+    let done = false;
+    void cutOff.then(() => (done = true));
+    const answers: boolean[] = [];
+    while (!done) {
+      const acks = await Promise.all(polite.map(({ socket }) => request(socket, "ping", {})));
+      answers.push(...acks.map((a) => a.ok));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    flooding = false;
+    expect(await cutOff).to.deep.equal(["io server disconnect", "1008 rate_limited"]);
+    expect(answers.length).to.be.above(0);
+    expect(answers.every(Boolean)).to.equal(true);
+    for (const { socket } of polite) socket.close();
+  });
+});
