@@ -93,8 +93,9 @@ export function startServer(
   env: Record<string, string>,
   options: { fds?: number; nodeFlags?: string[]; startTimeoutMs?: number } = {},
 ): Promise<ServerProcess> {
-  // WORKERS=N starts N + 1 processes, each loading the agents: slow on a shared machine.
-  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+  // WORKERS=N starts N + 1 processes, each loading the agents: slow on a shared machine
+  // (under tsx with a load average of 20 on 2 cores, one gateway took over 30 s).
+  const startTimeoutMs = options.startTimeoutMs ?? 120_000;
   const child = spawnNode(file, [], env, {
     fds: options.fds,
     nodeFlags: ["--expose-gc", ...(options.nodeFlags ?? [])],

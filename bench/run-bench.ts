@@ -52,6 +52,8 @@ const { values: flags } = parseArgs({
     "workers-variants": { type: "string", default: "relay,redis" },
     env: { type: "string", multiple: true, default: [] },
     "cpu-prof": { type: "boolean", default: false },
+    // Which sides to measure (gateway, baseline, plain, ceiling): all a scenario has by default.
+    sides: { type: "string" },
   },
 });
 
@@ -147,13 +149,60 @@ async function withServer<T>(
 }
 
 /** Starts the flooding client and resolves once it floods. */
-function startFlood(url: string, perSec: number): Promise<ChildProcess> {
-  const task = { scenario: "flood", urls: [url], perSec };
+function startFlood(url: string, perSec: number, transport: Transport): Promise<ChildProcess> {
+  const task = { scenario: "flood", urls: [url], perSec, transport };
   const child = spawnNode("load-client.ts", [JSON.stringify(task)], {});
   return new Promise((resolve, reject) => {
     child.once("message", () => resolve(child));
     child.once("exit", (code) => reject(new Error(`the flooder exited with ${code}`)));
   });
+}
+
+type Transport = "socketio" | "ws";
+
+/**
+ * Polite clients pinging while one connection of another process floods,
+ * both over `transport`; the baseline is the same run without the flood.
+ */
+function abuseScenario(transport: Transport): Scenario {
+  const over = transport === "ws" ? ", plain WebSocket" : "";
+  return {
+    id: transport === "ws" ? "abuse-ws" : "abuse",
+    title: `ping of ${num("abuse-clients")} polite clients while one connection floods${over}`,
+    baselineName: "no flood",
+    rows: [
+      { figure: "ping p50", key: "p50_ms", unit: "ms", better: "lower" },
+      { figure: "ping p99", key: "p99_ms", unit: "ms", better: "lower", target: { ratio: 1.5 } },
+    ],
+    measure: (side) => {
+      const n = num("abuse-clients");
+      const rounds = num("abuse-rounds");
+      // A per-connection limit above a polite client's pace (a ping per 20 ms at most), and a
+      // flood that is never cut off: the refusals' cost throughout the measurement.
+      const env = {
+        ...gatewayEnv,
+        WS_RATE_LIMIT_PER_SEC: "100",
+        WS_RATE_LIMIT_DISCONNECT_AFTER: "0",
+      };
+      return withServer("gateway-server.ts", env, n + 1000, async (server) => {
+        let flooder: ChildProcess | undefined;
+        try {
+          return await runClient(
+            { scenario: "ping", urls: [server.url], connections: n, rounds, transport },
+            async (name) => {
+              // The flood starts once the polite clients are connected and warm, and lasts the measurement.
+              if (name === "measure" && side === "gateway")
+                flooder = await startFlood(server.url, num("abuse-flood-rate"), transport);
+              if (name === "measured") flooder?.kill("SIGKILL");
+            },
+            n + 1000,
+          );
+        } finally {
+          flooder?.kill("SIGKILL");
+        }
+      });
+    },
+  };
 }
 
 const serverFile = (side: Side) => (side === "baseline" ? "raw-server.ts" : "gateway-server.ts");
@@ -276,43 +325,8 @@ const scenarios: Scenario[] = [
       });
     },
   },
-  {
-    id: "abuse",
-    title: `ping of ${num("abuse-clients")} polite clients while one connection floods`,
-    baselineName: "no flood",
-    rows: [
-      { figure: "ping p50", key: "p50_ms", unit: "ms", better: "lower" },
-      { figure: "ping p99", key: "p99_ms", unit: "ms", better: "lower", target: { ratio: 1.5 } },
-    ],
-    measure: (side) => {
-      const n = num("abuse-clients");
-      const rounds = num("abuse-rounds");
-      // A per-connection limit above a polite client's pace (a ping per 20 ms at most), and a
-      // flood that is never cut off: the refusals' cost throughout the measurement.
-      const env = {
-        ...gatewayEnv,
-        WS_RATE_LIMIT_PER_SEC: "100",
-        WS_RATE_LIMIT_DISCONNECT_AFTER: "0",
-      };
-      return withServer("gateway-server.ts", env, n + 1000, async (server) => {
-        let flooder: ChildProcess | undefined;
-        try {
-          return await runClient(
-            { scenario: "ping", urls: [server.url], connections: n, rounds },
-            async (name) => {
-              // The flood starts once the polite clients are connected and warm, and lasts the measurement.
-              if (name === "measure" && side === "gateway")
-                flooder = await startFlood(server.url, num("abuse-flood-rate"));
-              if (name === "measured") flooder?.kill("SIGKILL");
-            },
-            n + 1000,
-          );
-        } finally {
-          flooder?.kill("SIGKILL");
-        }
-      });
-    },
-  },
+  abuseScenario("socketio"),
+  abuseScenario("ws"),
   {
     id: "stream",
     title: `one stream (${num("fanout-tokens")} tokens to 1 client)`,
@@ -764,12 +778,15 @@ async function runScenario(scenario: Scenario, runs: number): Promise<ScenarioRe
     };
   }
   const collected: Record<Side, Figures[]> = { gateway: [], baseline: [], plain: [], ceiling: [] };
-  const sides: Side[] = [
-    "gateway",
-    "baseline",
-    ...(scenario.plain ? (["plain"] as const) : []),
-    ...(scenario.ceiling ? (["ceiling"] as const) : []),
-  ];
+  const wanted = flags.sides?.split(",").map((s) => s.trim());
+  const sides = (
+    [
+      "gateway",
+      "baseline",
+      ...(scenario.plain ? (["plain"] as const) : []),
+      ...(scenario.ceiling ? (["ceiling"] as const) : []),
+    ] as Side[]
+  ).filter((side) => !wanted || wanted.includes(side));
   for (let run = 0; run < runs; run++) {
     // Alternate which side goes first, so drift on a shared machine falls on all of them.
     const order = run % 2 === 0 ? sides : sides.toReversed();

@@ -14,6 +14,8 @@ describe("configuration", () => {
       maxConnections: 10000,
       maxConnectionsPerSession: 5,
       maxMessageBytes: 1048576,
+      // The frame cap follows the message cap: 1 MiB and 1 KiB of envelope.
+      maxFrameBytes: 1049600,
     });
     expect(config.agent).to.deep.include({
       model: "demo",
@@ -55,6 +57,12 @@ describe("configuration", () => {
       expect(() => loadConfig(env)).to.throw(message);
     });
   }
+
+  it("derives the frame cap from the message cap unless WS_MAX_FRAME_BYTES is set", () => {
+    expect(loadConfig({ WS_MAX_MESSAGE_BYTES: "2048" }).limits.maxFrameBytes).to.equal(3072);
+    const both = { WS_MAX_MESSAGE_BYTES: "2048", WS_MAX_FRAME_BYTES: "65536" };
+    expect(loadConfig(both).limits.maxFrameBytes).to.equal(65536);
+  });
 
   it("treats an empty value as unset, as a copied .env.example has them", () => {
     expect(loadConfig({ PORT: "", API_KEY: "" })).to.deep.include({

@@ -31,7 +31,8 @@ const EnvSchema = Type.Object({
   WS_MAX_CONNECTIONS: Type.Integer({ minimum: 1, default: 10000 }),
   WS_MAX_CONNECTIONS_PER_SESSION: Type.Integer({ minimum: 1, default: 5 }),
   WS_MAX_MESSAGE_BYTES: Type.Integer({ minimum: 1024, default: 1048576 }),
-  WS_MAX_FRAME_BYTES: Type.Integer({ minimum: 1024, default: 8388608 }),
+  // Unset: WS_MAX_MESSAGE_BYTES + FRAME_ENVELOPE_BYTES (see frameCapOf).
+  WS_MAX_FRAME_BYTES: Type.Optional(Type.Integer({ minimum: 1024 })),
   WS_RATE_LIMIT_PER_SEC: Type.Integer({ minimum: 1, default: 50 }),
   WS_HANDLER_TIMEOUT: Type.Number({ exclusiveMinimum: 0, default: 30 }),
   WS_STREAM_COALESCE_MS: Type.Number({ minimum: 0, default: 0 }),
@@ -341,6 +342,23 @@ function checkOrigin(entry: string): void {
   );
 }
 
+/**
+ * Room in a frame for what wraps a message: the Engine.IO packet type, the
+ * Socket.IO header (type, attachment count, ack id) and a polling body's
+ * separators.
+ */
+export const FRAME_ENVELOPE_BYTES = 1024;
+
+/**
+ * WS_MAX_FRAME_BYTES by default: a frame that cannot become an accepted
+ * message (over WS_MAX_MESSAGE_BYTES) is refused as soon as its header
+ * announces its length, before it is buffered. An 8 MiB cap let 7.9 MB
+ * frames be buffered and parsed only to be refused (docs/performance.md).
+ */
+export function frameCapOf(maxMessageBytes: number): number {
+  return maxMessageBytes + FRAME_ENVELOPE_BYTES;
+}
+
 /** Reads and checks the environment; a bad value throws a ConfigError naming the variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const known = Object.keys(EnvSchema.properties);
@@ -363,7 +381,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       `Invalid configuration: WS_HEARTBEAT_TIMEOUT=${checked.WS_HEARTBEAT_TIMEOUT} must be greater than WS_HEARTBEAT_INTERVAL=${checked.WS_HEARTBEAT_INTERVAL}`,
     );
   }
-  if (checked.WS_MAX_FRAME_BYTES < checked.WS_MAX_MESSAGE_BYTES) {
+  if (
+    checked.WS_MAX_FRAME_BYTES !== undefined &&
+    checked.WS_MAX_FRAME_BYTES < checked.WS_MAX_MESSAGE_BYTES
+  ) {
     throw new ConfigError(
       `Invalid configuration: WS_MAX_FRAME_BYTES=${checked.WS_MAX_FRAME_BYTES} must be at least WS_MAX_MESSAGE_BYTES=${checked.WS_MAX_MESSAGE_BYTES}`,
     );
@@ -419,7 +440,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxConnections: checked.WS_MAX_CONNECTIONS,
       maxConnectionsPerSession: checked.WS_MAX_CONNECTIONS_PER_SESSION,
       maxMessageBytes: checked.WS_MAX_MESSAGE_BYTES,
-      maxFrameBytes: checked.WS_MAX_FRAME_BYTES,
+      maxFrameBytes: checked.WS_MAX_FRAME_BYTES ?? frameCapOf(checked.WS_MAX_MESSAGE_BYTES),
       rateLimitPerSec: checked.WS_RATE_LIMIT_PER_SEC,
       handlerTimeoutMs: checked.WS_HANDLER_TIMEOUT * 1000,
       connectTimeoutMs: checked.WS_CONNECT_TIMEOUT * 1000,

@@ -28,6 +28,26 @@ export interface Incoming {
 
 export type Receive = (incoming: Incoming) => void;
 
+/** What a transport can read of a frame without decoding it: enough to answer a refusal. */
+export interface FramePeek {
+  type?: string;
+  reply?: Ack;
+}
+
+/**
+ * Applies the connection's own budget to one client event before the
+ * transport decodes it. False: it was refused (answered, counted, the
+ * connection paused or cut off) and must be dropped unread. `peek` is called
+ * only for a refusal.
+ */
+export type AdmitFrame = (peek: () => FramePeek) => boolean;
+
+/** A connection's two entry points: every frame passes `admitFrame`, then what it admits reaches `receive`. */
+export interface EventIntake {
+  admitFrame: AdmitFrame;
+  receive: Receive;
+}
+
 export interface DispatcherDeps {
   config: Config;
   handlers: HandlerRegistry;
@@ -56,11 +76,11 @@ export function createDispatcher(
   admitted: Admitted,
   ctx: SessionHandlerContext,
   deps: DispatcherDeps,
-): Receive {
+): EventIntake {
   return new Dispatcher(conn, ctx, deps, {
     sessionId: admitted.sessionKey,
     person: admitted.principal,
-  }).receive;
+  });
 }
 
 /** The flood guard's settings, one object for every connection of a configuration. */
@@ -86,8 +106,9 @@ function guardOptionsOf(config: Config): FloodGuardOptions {
  */
 class Dispatcher {
   private readonly guard: FloodGuard;
-  /** Bound, not an arrow: under tsx an arrow per connection would also carry its name. */
+  /** Bound, not arrows: under tsx an arrow per connection would also carry its name. */
   readonly receive: Receive;
+  readonly admitFrame: AdmitFrame;
   /** Acks of the events being dispatched, each answered once (made on first use). */
   private awaiting: Set<Ack> | undefined;
   /** Set when the connection is cut off for flooding: what it still sends gets this at once. */
@@ -104,23 +125,41 @@ class Dispatcher {
     if (share) conn.onClose(() => share.leave());
     this.guard = new FloodGuard(guardOptionsOf(deps.config), share);
     this.receive = this.take.bind(this);
+    this.admitFrame = this.admit.bind(this);
+  }
+
+  /**
+   * The cheap path, applied by the transport before it decodes the frame: a
+   * flood is refused synchronously, before any parse, promise or store call.
+   */
+  private admit(peek: () => FramePeek): boolean {
+    if (this.cutOff) {
+      peek().reply?.({ ok: false, error: this.cutOff });
+      return false;
+    }
+    const waitMs = this.guard.take(performance.now());
+    if (waitMs === 0) return true;
+    const { type, reply } = peek();
+    this.count(type);
+    this.refuseRate(echoedType(type), "connection", waitMs, reply);
+    return false;
   }
 
   private take({ type, payload, bytes, reply, malformed }: Incoming): void {
     if (this.cutOff) return reply?.({ ok: false, error: this.cutOff });
+    this.count(type);
+    void this.dispatch(
+      type,
+      payload,
+      bytes,
+      this.answeredOnce(metrics.timedAck(reply, type, this.deps.handlers)),
+      malformed,
+    );
+  }
+
+  private count(type: unknown): void {
     metrics.eventReceived(type, this.deps.handlers);
     this.deps.connections.countMessage(this.ctx.connectionId);
-    // The cheap path: a flood is refused here, synchronously, before any promise or store call.
-    const waitMs = this.guard.take(performance.now());
-    if (waitMs > 0) this.refuseRate(echoedType(type), "connection", waitMs, reply);
-    else
-      void this.dispatch(
-        type,
-        payload,
-        bytes,
-        this.answeredOnce(metrics.timedAck(reply, type, this.deps.handlers)),
-        malformed,
-      );
   }
 
   /** Every request is answered exactly once: by its handler, or before a cut-off. */

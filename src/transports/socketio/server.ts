@@ -9,6 +9,7 @@ import { socketConnection } from "./connection.js";
 import { TurnCork } from "../turn-cork.js";
 import { corkEngineFlushes } from "./cork-flushes.js";
 import { capPendingOutput } from "./output-cap.js";
+import { gatedParser, gatePackets } from "./packet-gate.js";
 import { measurePackets } from "./packet-size.js";
 import type { GatewayServer, GatewaySocket } from "./types.js";
 
@@ -26,7 +27,9 @@ export function createSocketIoServer(
     pingInterval: config.heartbeat.intervalMs,
     // Socket.IO drops a client that misses a pong for pingInterval + pingTimeout.
     pingTimeout: config.heartbeat.timeoutMs - config.heartbeat.intervalMs,
+    // The engine refuses a larger frame (HTTP body or WebSocket frame) before buffering it.
     maxHttpBufferSize: config.limits.maxFrameBytes,
+    parser: gatedParser,
     cors: { origin: config.corsOrigins === "*" ? "*" : config.corsOrigins },
     // A transport that never sends CONNECT is closed this soon (Socket.IO's default is 45 s).
     connectTimeout: config.limits.connectTimeoutMs,
@@ -86,8 +89,9 @@ export function serveSocketIo(io: GatewayServer, config: Config, core: SessionCo
   });
   io.on("connection", (socket) => {
     const conn = socketConnection(socket);
-    const { ctx, receive } = core.open(conn, socket.data.admitted);
+    const { ctx, admitFrame, receive } = core.open(conn, socket.data.admitted);
     capPendingOutput(socket, config.abuse.maxBufferedBytes, ctx);
+    gatePackets(socket, admitFrame);
     const packetBytes = measurePackets(socket, config.limits, ctx);
     // The socket's only packet middleware; it never passes a packet on.
     socket.use((packet) => {

@@ -19,6 +19,8 @@ const CLOSE_CODES: Record<string, number> = {
   server_shutdown: CLOSE.goingAway,
 };
 
+const TEXT_FRAME = { binary: false } as const;
+
 /**
  * A plain WebSocket connection as the session core sees it. Its groups live
  * in Socket.IO's adapter (src/transports/socketio/bus.ts), so broadcasts
@@ -61,17 +63,23 @@ export class PlainConnection implements Connection {
   }
 
   send(_type: string, event: object): void {
-    this.sendFrame(JSON.stringify(event));
+    this.sendFrame(Buffer.from(JSON.stringify(event)));
   }
 
   /**
-   * Writes an encoded frame, unless the client has stopped reading: over
-   * WS_MAX_BUFFERED_BYTES the connection is dropped at once and its buffers freed.
+   * Writes a frame's UTF-8 bytes as a text frame, unless the client has
+   * stopped reading: over WS_MAX_BUFFERED_BYTES the connection is dropped at
+   * once and its buffers freed.
+   *
+   * Bytes, not a string: `ws` hands a string to the TCP socket as it is, so
+   * a broadcast was encoded again for every member, and a turn's corked
+   * `writev` mixing strings and buffers takes Node's slower path, converting
+   * each string then (the plain fan-out's extra CPU, docs/performance.md).
    */
-  sendFrame(frame: string): void {
+  sendFrame(frame: Buffer): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     if (this.socket) this.cork?.hold(this.socket);
-    this.ws.send(frame);
+    this.ws.send(frame, TEXT_FRAME);
     if (this.ws.bufferedAmount <= this.maxBufferedBytes) return;
     this.log.warn("closing the connection: the client does not read its output", {
       reason: "slow_consumer",

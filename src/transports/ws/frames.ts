@@ -1,5 +1,7 @@
+import type { RawData } from "ws";
 import { GatewayError } from "../../core/errors.js";
 import type { AckResponse } from "../../core/protocol.js";
+import type { FramePeek } from "../../sessions/dispatch.js";
 
 /** A client frame as the dispatcher takes it; `malformed` is refused after the rate and size checks. */
 export interface DecodedFrame {
@@ -36,6 +38,18 @@ export function decodeFrame(text: string): DecodedFrame {
       ? data
       : { ...fields, ...(data === undefined ? {} : { data }) };
   return { type, payload, ...withId };
+}
+
+/** `{"type": "<name>"` at the frame's start, the way clients write it, read without JSON.parse. */
+const LEADING_TYPE = /^\s*\{\s*"type"\s*:\s*"([^"\\]{1,64})"/;
+/** Enough of a frame's start for LEADING_TYPE. */
+const PEEKED_BYTES = 96;
+
+/** What a refused frame is reported as: its type when it leads the object. */
+export function peekType(data: RawData, isBinary: boolean): FramePeek {
+  if (isBinary || !Buffer.isBuffer(data)) return {};
+  const type = LEADING_TYPE.exec(data.toString("latin1", 0, PEEKED_BYTES))?.[1];
+  return type === undefined ? {} : { type };
 }
 
 export const binaryFrame = (): DecodedFrame =>

@@ -12,7 +12,7 @@ import type { Receive } from "../../sessions/dispatch.js";
 import type { GroupMembership } from "../../sessions/fanout.js";
 import type { SessionCore } from "../../sessions/session-core.js";
 import { PlainConnection } from "./connection.js";
-import { ackFrame, binaryFrame, decodeFrame } from "./frames.js";
+import { ackFrame, binaryFrame, decodeFrame, peekType } from "./frames.js";
 import { watchHeartbeat } from "./heartbeat.js";
 import { routeOf, type PlainRoute } from "./routes.js";
 import { TurnCork } from "../turn-cork.js";
@@ -70,7 +70,9 @@ export function servePlainWebSocket(
   });
   const open = new Map<string, PlainConnection>();
   const groups = deps.acceptMembers((ids, frame) => {
-    for (const id of ids) open.get(id)?.sendFrame(frame);
+    // Encoded once for every member, as engine.io does for a Socket.IO broadcast.
+    const bytes = Buffer.from(frame);
+    for (const id of ids) open.get(id)?.sendFrame(bytes);
   });
   const cork = config.corkFrames ? new TurnCork() : undefined;
   let pending = 0;
@@ -159,11 +161,13 @@ export function servePlainWebSocket(
     watchHeartbeat(conn, config.heartbeat, log);
     // Over maxPayload, a bad frame or a reset: ws closes the connection itself; logged, never thrown.
     ws.on("error", (error) => log.info("plain WebSocket error", { connection_id: conn.id, error }));
-    const { ctx, receive } = core.open(conn, admitted);
+    const { ctx, admitFrame, receive } = core.open(conn, admitted);
     conn.useLogs(ctx);
     ws.on("message", (data, isBinary) => {
       conn.heard();
-      receiveFrame(receive, conn, data, isBinary);
+      // Before JSON.parse: a flood's frames over the budget are dropped unread (no ack: its
+      // request_id is inside the JSON); only the type is read, for the refusal's report.
+      if (admitFrame(() => peekType(data, isBinary))) receiveFrame(receive, conn, data, isBinary);
     });
     const projectId = route.projectId;
     if (projectId !== undefined) {
@@ -210,7 +214,7 @@ function receiveFrame(
     ...(frame.malformed ? { malformed: frame.malformed } : {}),
     ...(requestId === undefined
       ? {}
-      : { reply: (reply) => conn.sendFrame(ackFrame(requestId, reply)) }),
+      : { reply: (reply) => conn.sendFrame(Buffer.from(ackFrame(requestId, reply))) }),
   });
 }
 
