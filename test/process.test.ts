@@ -35,13 +35,13 @@ describe("configuration", () => {
     [{ LOG_LEVEL: "loud" }, /LOG_LEVEL="loud": must be one of/],
     [
       { AUTH_JWT_SECRET: "short" },
-      /AUTH_JWT_SECRET="short": must NOT have fewer than 32 characters/,
+      /AUTH_JWT_SECRET \(secret, value not shown\): must NOT have fewer than 32 characters/,
     ],
     [
       { WS_HEARTBEAT_INTERVAL: "60", WS_HEARTBEAT_TIMEOUT: "30" },
       /WS_HEARTBEAT_TIMEOUT=30 must be greater than/,
     ],
-    [{ REDIS_URL: "localhost:6379" }, /REDIS_URL="localhost:6379": must match pattern/],
+    [{ REDIS_URL: "localhost:6379" }, /REDIS_URL \(secret, value not shown\): must match pattern/],
   ];
   for (const [env, message] of malformed) {
     it(`refuses ${JSON.stringify(env)}, naming the variable`, () => {
