@@ -3,6 +3,7 @@ import { GatewayError, toGatewayError, toWireError, type WireError } from "../co
 import type { AckResponse } from "../core/protocol.js";
 import { exceedsDepth } from "../core/json-depth.js";
 import { describeErrors } from "../core/validator.js";
+import { withTimeout } from "../core/with-timeout.js";
 import type { HandlerContext } from "../registry/handler-context.js";
 import type { HandlerRegistry, LoadedHandler } from "../registry/load-handlers.js";
 import type { ConnectionRegistry } from "../state/types.js";
@@ -268,24 +269,15 @@ class Dispatcher {
   ): Promise<unknown> {
     const result = handler.definition.handle(payload, this.ctx);
     if (!(result instanceof Promise)) return result;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new GatewayError(
-              "timeout",
-              `"${handler.definition.type}" did not finish within ${timeoutMs} ms`,
-            ),
-          ),
-        timeoutMs,
-      );
-    });
-    try {
-      return await Promise.race([result, deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return withTimeout(
+      result,
+      timeoutMs,
+      () =>
+        new GatewayError(
+          "timeout",
+          `"${handler.definition.type}" did not finish within ${timeoutMs} ms`,
+        ),
+    );
   }
 }
 
