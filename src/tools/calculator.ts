@@ -9,10 +9,11 @@ import {
   isSymbolNode,
   parseDependencies,
   type MathNode,
-} from "mathjs";
+} from "mathjs/number";
 import { ToolInputError } from "./tool-input-error.js";
 
-// A mathjs holding only its parser: nothing here can reach its evaluator, even by mistake.
+// A mathjs holding only its parser, from its numbers-only build (half the start-up work of the
+// full one): nothing here can reach its evaluator, even by mistake.
 // (Its types declare every *Dependencies map as possibly missing.)
 if (!parseDependencies) throw new Error("mathjs no longer exports parseDependencies");
 const { parse } = create(parseDependencies);
