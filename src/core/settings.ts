@@ -5,11 +5,18 @@
  * (src/core/config.ts): a leaf's key is where its value lands, and Config's
  * types are inferred from here.
  *
- * Adding a setting is one entry: `setting()` with a default, `optional()`
- * without one, `seconds()` for a duration written in seconds and held in
- * milliseconds, `secret: true` for a value that grants access (it is then
- * never printed). Then give it its README row and its `.env.example` line;
- * test/settings-docs.test.ts says exactly what is missing until both agree.
+ * Adding a setting is one entry where its value should land, e.g. in `agent`:
+ *
+ *   interruptTtlMs: seconds("AGENT_INTERRUPT_TTL", { exclusiveMinimum: 0, default: 3600 },
+ *     "seconds an interrupted run waits to be resumed"),
+ *
+ * and the code reads `config.agent.interruptTtlMs`. `setting()` takes a default,
+ * `optional()` none (its value may be undefined), `seconds()` is a duration
+ * written in seconds and held in milliseconds; `secret: true` marks a value
+ * that grants access (never printed), `parse` a value held in another form
+ * (a list, a flag). A rule between two settings goes in `checkTogether`
+ * (src/core/config.ts). Then give it its README row and its `.env.example`
+ * line: test/settings-docs.test.ts prints the row to paste until both agree.
  */
 import { Type } from "@sinclair/typebox";
 import { oneOf, optional, seconds, setting } from "./setting.js";
