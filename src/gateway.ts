@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -274,12 +275,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           message: "The server is shutting down",
           reconnect: true,
         });
-        let timer: NodeJS.Timeout | undefined;
-        const deadline = new Promise<void>(
-          (resolve) => (timer = setTimeout(resolve, config.shutdownGraceMs)),
-        );
+        // Unreferenced: a close that finishes early is not kept waiting for it.
+        const deadline = sleep(config.shutdownGraceMs, undefined, { ref: false });
         await Promise.all([flushAndClose(io, deadline), plain.closeAll(deadline)]);
-        clearTimeout(timer);
         await io.close();
         await backend?.close();
         await state.close();

@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { backoffMs } from "../core/backoff.js";
 import type { Logger } from "../core/logger.js";
 import { createOrderedChannel, type BackendChannel } from "./backend-channel.js";
 
@@ -8,7 +9,7 @@ export interface WebhookChannelOptions {
   secret: string | undefined;
   /** Events kept while the back end does not accept them. */
   bufferEvents: number;
-  /** Longest wait between two tries; the first retry comes after 250 ms, doubling. */
+  /** Longest wait between two tries; the first retry comes within 250 ms, then about twice as late each time. */
   maxBackoffMs: number;
   timeoutMs: number;
   log: Logger;
@@ -29,7 +30,7 @@ export function createWebhookChannel(options: WebhookChannelOptions): BackendCha
     bufferEvents: options.bufferEvents,
     log: options.log,
     retryDelayMs: (failures) =>
-      Math.min(FIRST_RETRY_MS * 2 ** (failures - 1), options.maxBackoffMs),
+      backoffMs(failures, { firstMs: FIRST_RETRY_MS, maxMs: options.maxBackoffMs }),
     async send(event) {
       const body = JSON.stringify(event);
       const headers: Record<string, string> = { "content-type": "application/json" };

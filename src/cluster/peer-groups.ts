@@ -1,4 +1,6 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { Counter } from "prom-client";
+import { backoffMs } from "../core/backoff.js";
 import type { Logger } from "../core/logger.js";
 import { registry } from "../metrics/instruments.js";
 import type { GatewayServer } from "../transports/socketio/types.js";
@@ -138,7 +140,7 @@ export class PeerGroups {
 
   private async sync(): Promise<void> {
     const { expectedPeers } = this.options;
-    for (let attempt = 0; !this.closed; attempt++) {
+    for (let attempt = 1; !this.closed; attempt++) {
       const lists = (await this.ask(LIST, {})) as Change[];
       for (const list of lists) this.apply(list);
       if (expectedPeers === undefined || lists.length >= expectedPeers) {
@@ -146,7 +148,7 @@ export class PeerGroups {
         return;
       }
       // The cluster adapter has not met every worker yet (it learns them from heartbeats).
-      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 2000)));
+      await sleep(backoffMs(attempt, { firstMs: 100, maxMs: 2000 }));
     }
   }
 

@@ -5,8 +5,10 @@ import {
   type RateLimiterAbstract,
 } from "rate-limiter-flexible";
 import { createClient } from "redis";
+import { backoffMs } from "../core/backoff.js";
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
+import { withTimeout } from "../core/with-timeout.js";
 import { createRedisState } from "../state/redis/redis-state.js";
 import { RedisStreamStore } from "../state/redis/redis-streams.js";
 import type { GatewayState } from "../state/types.js";
@@ -68,7 +70,7 @@ export async function connectCluster(
   const startTimeoutMs = options.startTimeoutMs ?? 10_000;
   const socket = {
     connectTimeout: 5000,
-    reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000),
+    reconnectStrategy: (retries: number) => backoffMs(retries + 1, { firstMs: 50, maxMs: 2000 }),
   };
   // Commands fail at once while Redis is down instead of queueing without
   // bound: admission reports an error, a broadcast's remote half is dropped.
@@ -90,7 +92,8 @@ export async function connectCluster(
     await withTimeout(
       Promise.all(clients.map(([, client]) => client.connect())),
       startTimeoutMs,
-      `Redis at ${redact(url)} did not answer within ${startTimeoutMs} ms`,
+      () =>
+        new ClusterStartError(`Redis at ${redact(url)} did not answer within ${startTimeoutMs} ms`),
     );
   } catch (error) {
     for (const [, client] of clients) if (client.isOpen) client.destroy();
@@ -224,14 +227,6 @@ function tolerant(client: Client, onError: (error: unknown) => void): Client {
         (bound(...args) as Promise<unknown>).catch((error: unknown) => onError(error));
     },
   });
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ClusterStartError(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function redact(url: string): string {

@@ -3,6 +3,7 @@ import { GatewayError, toGatewayError, toWireError, type WireError } from "../co
 import type { AckResponse } from "../core/protocol.js";
 import { exceedsDepth } from "../core/json-depth.js";
 import { describeErrors, type ValidationIssue } from "../core/validator.js";
+import { withTimeout } from "../core/with-timeout.js";
 import type { HandlerRegistry, LoadedHandler } from "../registry/load-handlers.js";
 import type { ConnectionRegistry } from "../state/types.js";
 import type { Admitted } from "./admission.js";
@@ -337,22 +338,14 @@ class Dispatcher {
     const call = new CallSignal(this.ctx);
     const result = handler.definition.handle(payload, call.context);
     if (!(result instanceof Promise)) return result;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const timeout = new GatewayError(
-          "timeout",
-          `"${handler.definition.type}" did not finish within ${timeoutMs} ms`,
-        );
-        call.abort(timeout);
-        reject(timeout);
-      }, timeoutMs);
+    return withTimeout(result, timeoutMs, () => {
+      const timeout = new GatewayError(
+        "timeout",
+        `"${handler.definition.type}" did not finish within ${timeoutMs} ms`,
+      );
+      call.abort(timeout);
+      return timeout;
     });
-    try {
-      return await Promise.race([result, deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }
 

@@ -1,7 +1,22 @@
 import { tool } from "@langchain/core/tools";
 import { Type, type Static } from "@sinclair/typebox";
-import { parse, type MathNode } from "mathjs";
+import {
+  create,
+  isConstantNode,
+  isFunctionNode,
+  isOperatorNode,
+  isParenthesisNode,
+  isSymbolNode,
+  parseDependencies,
+  type MathNode,
+} from "mathjs/number";
 import { ToolInputError } from "./tool-input-error.js";
+
+// A mathjs holding only its parser, from its numbers-only build (half the start-up work of the
+// full one): nothing here can reach its evaluator, even by mistake.
+// (Its types declare every *Dependencies map as possibly missing.)
+if (!parseDependencies) throw new Error("mathjs no longer exports parseDependencies");
+const { parse } = create(parseDependencies);
 
 const CalculatorInput = Type.Object(
   {
@@ -76,42 +91,36 @@ export function calculate(expression: string): number {
 }
 
 function evaluate(node: MathNode): number {
-  switch (node.type) {
-    case "ConstantNode": {
-      const value = (node as unknown as { value: unknown }).value;
-      if (typeof value !== "number")
-        throw new ToolInputError(`Only numbers are allowed, not ${JSON.stringify(value)}`);
-      return value;
-    }
-    case "ParenthesisNode":
-      return evaluate((node as unknown as { content: MathNode }).content);
-    case "SymbolNode": {
-      const name = (node as unknown as { name: string }).name;
-      const constant = own(CONSTANTS, name);
-      if (constant === undefined) throw new ToolInputError(`Unknown name "${name}"`);
-      return constant;
-    }
-    case "OperatorNode": {
-      const { fn, args } = node as unknown as { fn: string; args: MathNode[] };
-      const [a, b] = args.map(evaluate);
-      const unary = own(UNARY, fn);
-      const binary = own(BINARY, fn);
-      if (args.length === 1 && a !== undefined && unary) return unary(a);
-      if (args.length === 2 && a !== undefined && b !== undefined && binary) return binary(a, b);
-      throw new ToolInputError(
-        `Operator "${(node as unknown as { op: string }).op}" is not supported`,
-      );
-    }
-    case "FunctionNode": {
-      const { fn, args } = node as unknown as { fn: MathNode; args: MathNode[] };
-      const name = fn.type === "SymbolNode" ? (fn as unknown as { name: string }).name : "";
-      const implementation = own(FUNCTIONS, name);
-      if (!implementation) throw new ToolInputError(`Unknown function "${name || fn.toString()}"`);
-      return implementation(...args.map(evaluate));
-    }
-    default:
-      throw new ToolInputError(`"${node.toString()}" is not arithmetic`);
+  if (isConstantNode(node)) {
+    // Typed as a number, but a quoted string parses to a ConstantNode too.
+    const value: unknown = node.value;
+    if (typeof value !== "number")
+      throw new ToolInputError(`Only numbers are allowed, not ${JSON.stringify(value)}`);
+    return value;
   }
+  if (isParenthesisNode(node)) return evaluate(node.content);
+  if (isSymbolNode(node)) {
+    const constant = own(CONSTANTS, node.name);
+    if (constant === undefined) throw new ToolInputError(`Unknown name "${node.name}"`);
+    return constant;
+  }
+  if (isOperatorNode(node)) {
+    const [a, b] = node.args.map(evaluate);
+    const unary = own(UNARY, node.fn);
+    const binary = own(BINARY, node.fn);
+    if (node.args.length === 1 && a !== undefined && unary) return unary(a);
+    if (node.args.length === 2 && a !== undefined && b !== undefined && binary) return binary(a, b);
+    throw new ToolInputError(`Operator "${node.op}" is not supported`);
+  }
+  if (isFunctionNode(node)) {
+    // Typed as a name, but `(f)(2)` or `a.b(2)` call other nodes.
+    const fn: MathNode = node.fn;
+    const name = isSymbolNode(fn) ? fn.name : "";
+    const implementation = own(FUNCTIONS, name);
+    if (!implementation) throw new ToolInputError(`Unknown function "${name || fn.toString()}"`);
+    return implementation(...node.args.map(evaluate));
+  }
+  throw new ToolInputError(`"${node.toString()}" is not arithmetic`);
 }
 
 export const calculatorTool = tool(

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { backoffMs } from "../../core/backoff.js";
 import { ErrorCodes } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import { isReplayed, streamKey, TERMINAL_TYPES } from "../stream-vocabulary.js";
@@ -357,7 +359,7 @@ export class RedisStreamStore implements StreamStore {
         // The reader reconnected (new id) or Redis is down: wait a little and retry.
         this.readerId = undefined;
         if (failures++ === 0) log.debug("redis streams: read failed, retrying", { error });
-        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * failures, 1000)));
+        await sleep(backoffMs(failures, { firstMs: 100, maxMs: 1000 }));
       }
     }
   }
