@@ -15,7 +15,12 @@ import { writeClientHandlers } from "./write-client-handlers.js";
 const OUT_DIR = "dist";
 const STAMP = path.join(OUT_DIR, ".build-inputs.json");
 const SOURCE_DIRS = ["src", "handlers", "graphs"];
-const CONFIG_FILES = ["tsconfig.json", "tsconfig.build.json", "package-lock.json", "langgraph.json"];
+const CONFIG_FILES = [
+  "tsconfig.json",
+  "tsconfig.build.json",
+  "package-lock.json",
+  "langgraph.json",
+];
 
 function filesUnder(directory: string): string[] {
   if (!existsSync(directory)) return [];

@@ -121,7 +121,7 @@ function describeEnvErrors(written: Record<string, unknown>, errors: ErrorObject
   }
   for (const [name, allowed] of choices) byName.set(name, `must be one of: ${allowed.join(", ")}`);
   return [...byName].map(([name, problem]) => {
-    const value = String(written[name] ?? "");
+    const value = String((written[name] as string | number | boolean | undefined) ?? "");
     // A URL's password is masked; any other secret is named by its length alone.
     if (name.endsWith("_URL")) return `${name}=${JSON.stringify(redactUrl(value))}: ${problem}`;
     return declared.get(name)?.secret
