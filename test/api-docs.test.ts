@@ -40,6 +40,7 @@ describe("API documents and the /docs page", function () {
       "/ws/statistics",
       "/api/sessions/{session_id}",
       "/api/handlers",
+      "/api/graphs",
       "/api/projects/{project_id}/events",
       "/metrics",
       "/openapi.json",
