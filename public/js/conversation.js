@@ -276,6 +276,34 @@ export class Conversation {
     this.setStatus(msg, "interrupted");
   }
 
+  speakerChange(ev) {
+    const msg = this.ensure(ev.message_id);
+    msg.discussion = true;
+    this.startTurn(msg, ev.agent, ev.round);
+  }
+
+  startTurn(msg, agent, round) {
+    const label = h(
+      "span",
+      { class: "agent-label", dataset: { testid: "agent-label", agent: agent ?? "" } },
+      agent ?? "agent",
+      round !== undefined ? h("span", { class: "round" }, ` · round ${round}`) : null,
+    );
+    const turnBody = h("div", { class: "discussion-text" });
+    msg.body.append(
+      h(
+        "div",
+        { class: "discussion-turn", dataset: { testid: "discussion-turn" } },
+        label,
+        turnBody,
+      ),
+    );
+    msg.turnBody = turnBody;
+    msg.turnAgent = agent;
+    msg.text = undefined;
+    msg.header.textContent = "Discussion";
+  }
+
   /** Applies a chunk in seq order; duplicates are dropped, early ones wait for the gap to fill. */
   chunk(ev) {
     const msg = this.ensure(ev.message_id);

@@ -217,6 +217,43 @@ describe("test console with graphs (interrupts, custom events, history) in a rea
     expect(browser.problems).to.deep.equal([]);
   });
 
+  it("shows state updates and custom events in their place among the chunks (they share the seq)", async () => {
+    const { observer, page } = await observedConsole();
+    await page.getByTestId("handler-select").selectOption("message");
+    await page.getByTestId("mode-json").click();
+    const editor = page.getByTestId("json-editor");
+    await editor.fill(
+      JSON.stringify({
+        content: "Show me the steps",
+        graph: "approval",
+        stream_modes: ["updates"],
+      }),
+    );
+    const paused = waitForEvent<Interrupted>(observer, "run_interrupted");
+    await editor.press("Enter");
+    const { message_id: id } = await paused;
+    const message = page.locator(`[data-testid="agent-message"][data-message-id="${id}"]`);
+    await message.and(page.locator('[data-status="interrupted"]')).waitFor();
+    // The order the page shows: the draft's text, then the draft node's update, then the review event.
+    const shown = await message.evaluate((el) =>
+      Array.from(
+        el.querySelectorAll(
+          '[data-testid="message-text"], [data-testid="state-update"], [data-testid="custom-event"]',
+        ),
+      ).map((node) => (node as HTMLElement).dataset["testid"]),
+    );
+    expect(shown.filter((t, i) => t !== shown[i - 1])).to.deep.equal([
+      "message-text",
+      "state-update",
+      "custom-event",
+    ]);
+    expect(await message.getByTestId("state-update").first().getAttribute("data-node")).to.equal(
+      "draft",
+    );
+    await cardOf(page, id).waitFor();
+    expect(browser.problems).to.deep.equal([]);
+  });
+
   it("disables the card when another client of the session answers, and shows the refusal of a late answer", async () => {
     const { observer, page } = await observedConsole();
     const { message_id: id } = await askForApproval(page, observer, "Draft a reply");
