@@ -61,7 +61,7 @@ describe("test console with graphs (interrupts, custom events, history) in a rea
   });
 
   /** A console connected to a new session, with a second real client in that session. */
-  async function observedConsole() {
+  async function observedConsole(transport: "socketio" | "ws" = "socketio") {
     const sessionId = `browser-graphs-${process.pid}-${++sessionCounter}`;
     const { socket: observer } = await connect(server.url, { session_id: sessionId });
     observers.push(observer);
@@ -72,6 +72,7 @@ describe("test console with graphs (interrupts, custom events, history) in a rea
     await page.evaluate(() => localStorage.removeItem("agent-gateway-console.graph"));
     await page.reload();
     await loaded(page);
+    await page.getByTestId("transport-select").selectOption(transport);
     await page.getByTestId("session-id-input").fill(sessionId);
     await connectPage(page);
     return { sessionId, observer, page };
@@ -295,52 +296,55 @@ describe("test console with graphs (interrupts, custom events, history) in a rea
     expect(browser.problems).to.deep.equal([]);
   });
 
-  it("restores the conversation and the pending interrupt card after a reload", async () => {
-    const { sessionId, observer, page } = await observedConsole();
-    const first = await askForApproval(page, observer, "First question");
-    const firstEnd = waitForEvent<{ total_content: string }>(
-      observer,
-      "stream_end",
-      forMessage(first.message_id),
-    );
-    await cardOf(page, first.message_id).getByTestId("interrupt-approve").click();
-    const sent = (await firstEnd).total_content;
-    const second = await askForApproval(page, observer, "Second question");
-    await cardOf(page, second.message_id).waitFor();
+  for (const transport of ["socketio", "ws"] as const) {
+    it(`restores the conversation and the pending interrupt card after a reload (${transport})`, async () => {
+      const { sessionId, observer, page } = await observedConsole(transport);
+      const first = await askForApproval(page, observer, "First question");
+      const firstEnd = waitForEvent<{ total_content: string }>(
+        observer,
+        "stream_end",
+        forMessage(first.message_id),
+      );
+      await cardOf(page, first.message_id).getByTestId("interrupt-approve").click();
+      const sent = (await firstEnd).total_content;
+      const second = await askForApproval(page, observer, "Second question");
+      await cardOf(page, second.message_id).waitFor();
 
-    await page.reload();
-    await loaded(page);
-    expect(await page.getByTestId("session-id-input").inputValue()).to.equal(sessionId);
-    expect(await page.getByTestId("graph-select").inputValue()).to.equal("approval");
-    await connectPage(page);
-    const card = cardOf(page, second.message_id);
-    await card.waitFor();
-    expect(await card.getByTestId("interrupt-draft").textContent()).to.equal(
-      second.interrupts[0]!.value.draft,
-    );
-    const users = await page
-      .locator('[data-testid="user-message"][data-history="true"] .bubble')
-      .allTextContents();
-    expect(users).to.deep.equal(["First question", "Second question"]);
-    const answers = await page
-      .locator('[data-testid="history-answer"] [data-testid="message-text"]')
-      .allTextContents();
-    expect(answers).to.deep.equal([
-      first.interrupts[0]!.value.draft,
-      sent,
-      second.interrupts[0]!.value.draft,
-    ]);
-    await screenshot(page, "graphs-05-restored");
+      await page.reload();
+      await loaded(page);
+      expect(await page.getByTestId("session-id-input").inputValue()).to.equal(sessionId);
+      expect(await page.getByTestId("graph-select").inputValue()).to.equal("approval");
+      expect(await page.getByTestId("transport-select").inputValue()).to.equal(transport);
+      await connectPage(page);
+      const card = cardOf(page, second.message_id);
+      await card.waitFor();
+      expect(await card.getByTestId("interrupt-draft").textContent()).to.equal(
+        second.interrupts[0]!.value.draft,
+      );
+      const users = await page
+        .locator('[data-testid="user-message"][data-history="true"] .bubble')
+        .allTextContents();
+      expect(users).to.deep.equal(["First question", "Second question"]);
+      const answers = await page
+        .locator('[data-testid="history-answer"] [data-testid="message-text"]')
+        .allTextContents();
+      expect(answers).to.deep.equal([
+        first.interrupts[0]!.value.draft,
+        sent,
+        second.interrupts[0]!.value.draft,
+      ]);
+      await screenshot(page, `graphs-05-restored-${transport}`);
 
-    // The restored card answers the run, and the answer streams into the page.
-    const ended = waitForEvent<{ total_content: string }>(
-      observer,
-      "stream_end",
-      forMessage(second.message_id),
-    );
-    await card.getByTestId("interrupt-reject").click();
-    expect((await ended).total_content).to.equal("The draft was rejected.");
-    await cardOf(page, second.message_id).and(page.locator('[data-state="resumed"]')).waitFor();
-    expect(browser.problems).to.deep.equal([]);
-  });
+      // The restored card answers the run, and the answer streams into the page.
+      const ended = waitForEvent<{ total_content: string }>(
+        observer,
+        "stream_end",
+        forMessage(second.message_id),
+      );
+      await card.getByTestId("interrupt-reject").click();
+      expect((await ended).total_content).to.equal("The draft was rejected.");
+      await cardOf(page, second.message_id).and(page.locator('[data-state="resumed"]')).waitFor();
+      expect(browser.problems).to.deep.equal([]);
+    });
+  }
 });
