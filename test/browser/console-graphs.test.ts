@@ -10,6 +10,11 @@ interface Interrupted {
   interrupts: Array<{ id: string; value: { question: string; draft: string } }>;
 }
 
+interface StreamEnd {
+  message_id: string;
+  total_content: string;
+}
+
 interface GraphInfo {
   name: string;
   description: string;
@@ -172,7 +177,7 @@ describe("test console with graphs (interrupts, custom events, history) in a rea
     await page.screenshot({ path: "test-artifacts/graphs-02-interrupt-card-narrow.png" });
     await page.setViewportSize({ width: 1360, height: 900 });
 
-    const ended = waitForEvent<{ total_content: string }>(observer, "stream_end", forMessage(id));
+    const ended = waitForEvent<StreamEnd>(observer, "stream_end", forMessage(id));
     await card.getByTestId("interrupt-approve").click();
     expect((await ended).total_content).to.equal(`Sent: ${draft}`);
     await page.waitForSelector(
@@ -208,7 +213,7 @@ describe("test console with graphs (interrupts, custom events, history) in a rea
     expect(await card.getAttribute("data-state")).to.equal("waiting");
     await screenshot(page, "graphs-04-invalid-json");
 
-    const ended = waitForEvent<{ total_content: string }>(observer, "stream_end", forMessage(id));
+    const ended = waitForEvent<StreamEnd>(observer, "stream_end", forMessage(id));
     await editor.fill('{"edit": "Hello there"}');
     await card.getByTestId("interrupt-json-send").click();
     expect((await ended).total_content).to.equal("Sent: Hello there");
@@ -300,7 +305,7 @@ describe("test console with graphs (interrupts, custom events, history) in a rea
     it(`restores the conversation and the pending interrupt card after a reload (${transport})`, async () => {
       const { sessionId, observer, page } = await observedConsole(transport);
       const first = await askForApproval(page, observer, "First question");
-      const firstEnd = waitForEvent<{ total_content: string }>(
+      const firstEnd = waitForEvent<StreamEnd>(
         observer,
         "stream_end",
         forMessage(first.message_id),
@@ -336,11 +341,7 @@ describe("test console with graphs (interrupts, custom events, history) in a rea
       await screenshot(page, `graphs-05-restored-${transport}`);
 
       // The restored card answers the run, and the answer streams into the page.
-      const ended = waitForEvent<{ total_content: string }>(
-        observer,
-        "stream_end",
-        forMessage(second.message_id),
-      );
+      const ended = waitForEvent<StreamEnd>(observer, "stream_end", forMessage(second.message_id));
       await card.getByTestId("interrupt-reject").click();
       expect((await ended).total_content).to.equal("The draft was rejected.");
       await cardOf(page, second.message_id).and(page.locator('[data-state="resumed"]')).waitFor();
