@@ -222,12 +222,13 @@ export class Conversation {
       cancelled: "■ cancelled",
       error: "✗ failed",
       expired: "✗ stream expired",
+      interrupted: "waiting for an answer",
     };
     msg.statusEl.textContent = labels[status] ?? status;
     msg.statusEl.dataset.testid = status === "done" ? "done-mark" : "message-status";
     msg.el.classList.toggle("is-streaming", status === "streaming" || status === "finishing");
     // A bar that stopped part-way ("agent 0/1") says nothing true about a run that is over.
-    if (msg.progress && !["streaming", "finishing", "done"].includes(status)) {
+    if (msg.progress && !["streaming", "finishing", "done", "interrupted"].includes(status)) {
       msg.progress.bar.closest(".msg-progress")?.remove();
       msg.progress = undefined;
     }
@@ -249,8 +250,30 @@ export class Conversation {
 
   streamStart(ev) {
     const msg = this.ensure(ev.message_id);
+    // A resumed run numbers its events from 1 again and ends with only what it added.
+    if (ev.resumed && msg.status === "interrupted") this.resumeSegment(msg);
     if (msg.status !== "streaming") this.setStatus(msg, "streaming");
     return msg;
+  }
+
+  resumeSegment(msg) {
+    this.typewriter.flush(msg.parts);
+    msg.body.append(
+      h("div", { class: "resumed-mark", dataset: { testid: "resumed-mark" } }, "resumed"),
+    );
+    msg.parts = [];
+    msg.text = undefined;
+    msg.lastSeq = 0;
+    msg.pending.clear();
+    msg.gapReported = 0;
+    msg.ended = undefined;
+  }
+
+  /** The run paused at interrupt(): no stream_end follows until resume_run. */
+  interrupted(ev) {
+    const msg = this.ensure(ev.message_id);
+    this.typewriter.flush(msg.parts);
+    this.setStatus(msg, "interrupted");
   }
 
   speakerChange(ev) {
@@ -317,6 +340,9 @@ export class Conversation {
   }
 
   applyChunk(msg, ev) {
+    // A graph's own events share the stream's seq: they are shown in their place among the chunks.
+    if (ev.type === "custom_event") return this.inlineLine(msg, customLine(ev));
+    if (ev.type === "state_update") return this.inlineLine(msg, updateLine(ev));
     if (ev.agent && !msg.agent) {
       msg.agent = ev.agent;
       if (!msg.discussion) msg.header.textContent = ev.agent;
@@ -325,6 +351,13 @@ export class Conversation {
     if (typeof ev.content === "string" && ev.content.length > 0) {
       this.typewriter.push(this.textPart(msg), ev.content);
     }
+  }
+
+  /** A line inside the answer (a graph's event); the text after it is a new part. */
+  inlineLine(msg, el) {
+    this.typewriter.flush(msg.parts);
+    (msg.turnBody ?? msg.body).append(el);
+    msg.text = undefined;
   }
 
   toolStart(ev) {
@@ -503,6 +536,28 @@ export class Conversation {
       (m) => m.status === "streaming" || m.status === "finishing",
     );
   }
+}
+
+/** A custom event: its name (none for LangGraph's writer) and its data in short. */
+function customLine(ev) {
+  return h(
+    "div",
+    { class: "graph-line custom-line", dataset: { testid: "custom-event", name: ev.name ?? "" } },
+    h("span", { class: "graph-badge", "aria-hidden": "true" }, "event"),
+    h("strong", { class: "graph-name" }, ev.name ?? "(writer)"),
+    h("code", { class: "graph-data" }, compact(ev.data ?? null)),
+  );
+}
+
+/** What a node wrote to the graph's state (stream_modes: ["updates"]). */
+function updateLine(ev) {
+  return h(
+    "div",
+    { class: "graph-line update-line", dataset: { testid: "state-update", node: ev.node ?? "" } },
+    h("span", { class: "graph-badge", "aria-hidden": "true" }, "update"),
+    h("strong", { class: "graph-name" }, ev.node ?? ""),
+    h("code", { class: "graph-data" }, compact(ev.update ?? null)),
+  );
 }
 
 function compact(value) {

@@ -19,6 +19,7 @@ export const ui = {
   newContent: $("new-content"),
   composer: $("composer-form"),
   handlerSelect: $("handler-select"),
+  graphSelect: $("graph-select"),
   handlerDescription: $("handler-description"),
   schemaForm: $("schema-form"),
   jsonField: $("json-field"),

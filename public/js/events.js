@@ -2,7 +2,7 @@ import { h, ownFields, pretty } from "./dom.js";
 
 /**
  * What the page shows for each server event, one small view per type. Each
- * gets the event and the page's context: {app, ui, conversation, onConnected}.
+ * gets the event and the page's context: {app, ui, conversation, cards, onConnected}.
  * A type not in the table is shown as a JSON card (showEvent).
  */
 const VIEWS = {
@@ -39,7 +39,17 @@ const VIEWS = {
         "error-note",
       );
   },
-  stream_start: (ev, c) => c.conversation.streamStart(ev),
+  stream_start: (ev, c) => {
+    c.conversation.streamStart(ev);
+    if (ev.resumed) c.cards.resumed(ev.message_id);
+  },
+  // Both share the stream's seq with its chunks, so they go through the same ordering.
+  custom_event: (ev, c) => c.conversation.chunk({ ...ev, type: "custom_event" }),
+  state_update: (ev, c) => c.conversation.chunk({ ...ev, type: "state_update" }),
+  run_interrupted: (ev, c) => {
+    c.conversation.interrupted(ev);
+    c.cards.show(ev);
+  },
   stream_chunk: (ev, c) => c.conversation.chunk(ev),
   speaker_change: (ev, c) => c.conversation.speakerChange(ev),
   tool_start: (ev, c) => c.conversation.toolStart(ev),

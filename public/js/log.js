@@ -8,6 +8,8 @@ export function category(type) {
   if (/^(connect|connected|disconnect|reconnect.*|server_shutdown)$/.test(type)) return "conn";
   if (type === "ping" || type === "pong") return "ping";
   if (/^stream_|^speaker_change$|^message$|^resume$|^agent_|^status$/.test(type)) return "stream";
+  if (/^(resume_run|run_interrupted|custom_event|state_update|get_history)$/.test(type))
+    return "graph";
   if (/^tool_/.test(type)) return "tool";
   if (/^cancel/.test(type)) return "cancel";
   if (/project|progress_update|user_feedback/.test(type)) return "project";
@@ -94,6 +96,9 @@ function brief(payload) {
     p.seq !== undefined && `seq ${p.seq}`,
     p.agent && `${p.agent}`,
     p.tool_name && `${p.tool_name}`,
+    typeof p.name === "string" && p.name,
+    typeof p.graph === "string" && `graph ${p.graph}`,
+    p.resumed === true && "resumed",
     p.project_id && `${p.project_id}`,
     typeof p.content === "string" && JSON.stringify(p.content.slice(0, 40)),
     typeof p.message === "string" && p.message.slice(0, 60),

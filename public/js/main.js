@@ -5,6 +5,9 @@ import { enterToSend } from "./composer.js";
 import { showConnectionState } from "./connection-view.js";
 import { ui } from "./elements.js";
 import { showEvent } from "./events.js";
+import { GraphSelect } from "./graph-select.js";
+import { HISTORY_LIMIT, showHistory } from "./history.js";
+import { InterruptCards } from "./interrupt-card.js";
 import { EventLog } from "./log.js";
 import { recall, remember, STORED } from "./settings.js";
 import { refreshStatistics, renderCounters } from "./statistics.js";
@@ -21,6 +24,8 @@ const app = {
   pings: [],
   /** Parameters of direct tool calls awaiting their result, by tool name. */
   toolRequests: new Map(),
+  /** The session whose earlier conversation the page has shown (get_history). */
+  historySession: undefined,
 };
 
 const log = new EventLog(ui.log, ui.logFilter, ui.logClear);
@@ -33,7 +38,12 @@ const conversation = new Conversation(ui.conversation, ui.newContent, {
       void send("resume", { message_id: messageId, after_seq: afterSeq });
   },
 });
-const eventContext = { app, ui, conversation, onConnected };
+const graphs = new GraphSelect(ui.graphSelect);
+// The card shows the ack itself: none under the composer, no ack card.
+const cards = new InterruptCards(conversation, (type, payload) =>
+  send(type, payload, undefined, { quiet: true }),
+);
+const eventContext = { app, ui, conversation, cards, onConnected };
 
 const baseUrl = () => (ui.serverUrl.value.trim() || window.location.origin).replace(/\/+$/, "");
 
@@ -94,16 +104,46 @@ function onConnected(ev) {
         conversation.failed({ message_id: open.message_id, ...ack.error });
     });
   }
+  void restoreHistory(ev.session_id);
+}
+
+/**
+ * The session's earlier conversation with the chosen graph, once per session
+ * (a reconnection keeps what the page shows), and a run still waiting for an
+ * answer, which may have paused while the connection was down.
+ */
+async function restoreHistory(sessionId) {
+  const graph = graphs.value;
+  const ack = await send(
+    "get_history",
+    { limit: HISTORY_LIMIT, ...(graph ? { graph } : {}) },
+    undefined,
+    { quiet: true },
+  );
+  if (!ack.ok) {
+    conversation.addNote(
+      "error",
+      `get_history: ${ack.error?.code} — ${ack.error?.message}`,
+      "error-note",
+    );
+    return;
+  }
+  const full = app.historySession !== sessionId;
+  app.historySession = sessionId;
+  showHistory(ack.data, { conversation, cards, full });
 }
 
 // ---------------------------------------------------------------- sending
 
-/** Sends with an ack; resolves to the ack ({ok, data} or {ok: false, error}). */
-async function send(type, payload = {}, bubble = undefined) {
+/**
+ * Sends with an ack; resolves to the ack ({ok, data} or {ok: false, error}).
+ * `quiet`: the caller shows the ack itself (it is still logged and counted).
+ */
+async function send(type, payload = {}, bubble = undefined, { quiet = false } = {}) {
   const connection = app.connection;
   if (connection?.state !== "connected") {
     const ack = { ok: false, error: { code: "not_connected", message: "Connect first" } };
-    showAck(type, ack, bubble);
+    if (!quiet) showAck(type, ack, bubble);
     return ack;
   }
   app.counters.sent += 1;
@@ -116,7 +156,7 @@ async function send(type, payload = {}, bubble = undefined) {
   if (!local) app.counters.received += 1;
   log.add(local ? "local" : "in", "ack", { request_type: type, ...ack });
   renderCounters(ui.stat, app.counters);
-  showAck(type, ack, bubble);
+  if (!quiet) showAck(type, ack, bubble);
   void updateStatistics();
   return ack;
 }
@@ -162,6 +202,7 @@ async function submitComposer() {
   let payload;
   try {
     payload = composer.readPayload();
+    if (type === "message") payload = graphs.withGraph(payload);
   } catch (error) {
     showAck(type, { ok: false, error: { code: "bad_input", message: error.message } });
     return;
@@ -192,7 +233,7 @@ const quickActions = {
   ping: () => send("ping", {}),
   ask: () => {
     const content = ui.quickText.value.trim() || "Hello";
-    const sent = send("message", { content }, conversation.addUser(content));
+    const sent = send("message", graphs.withGraph({ content }), conversation.addUser(content));
     showConversation();
     return sent;
   },
@@ -223,11 +264,15 @@ function init() {
   ui.transport.addEventListener("change", () => remember(STORED.transport, ui.transport.value));
   ui.serverUrl.addEventListener("change", () => {
     void composer.loadHandlers(baseUrl());
+    void graphs.load(baseUrl());
     void updateStatistics();
   });
   ui.stat.apiKey.addEventListener("change", () => void updateStatistics());
   ui.cancel.addEventListener("click", () => void cancelRun());
-  ui.clearChat.addEventListener("click", () => conversation.clear());
+  ui.clearChat.addEventListener("click", () => {
+    conversation.clear();
+    cards.forget();
+  });
   enterToSend(ui.composer);
   ui.composer.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -241,6 +286,7 @@ function init() {
   }
 
   void composer.loadHandlers(baseUrl());
+  void graphs.load(baseUrl());
   void updateStatistics();
   setInterval(() => void updateStatistics(), STATS_EVERY_MS);
   document.addEventListener("visibilitychange", () => void updateStatistics());
@@ -251,6 +297,7 @@ function init() {
       return app.connection;
     },
     conversation,
+    cards,
     connect,
     disconnect,
     send,

@@ -2,6 +2,7 @@
 export const STORED = {
   session: "agent-gateway-console.session_id",
   transport: "agent-gateway-console.transport",
+  graph: "agent-gateway-console.graph",
 };
 
 export function recall(key) {
