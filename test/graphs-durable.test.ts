@@ -87,11 +87,16 @@ describe("interrupted runs kept in PostgreSQL", function () {
       const session = { session_id: `cluster-approval-${randomUUID()}` };
       const onA = await connectAs("socketio", a.url, session);
       const onB = await connectAs("ws", b.url, session);
+      const id = randomUUID();
+      // B hears of the pause through the other node: wait for it, so it is not taken for the resumed run's end.
+      const pausedOnB = collectStream(onB.socket, () => id);
       const paused = await run(onA.socket, "message", {
         content: "Plan a trip",
         graph: "approval",
+        message_id: id,
       });
       expect(paused.end.type).to.equal("run_interrupted");
+      expect((await pausedOnB).end.type).to.equal("run_interrupted");
       const seenOnA = collectStream(onA.socket, () => paused.id);
       const seenOnB = collectStream(onB.socket, () => paused.id);
       const ack = await request(onB.socket, "resume_run", { message_id: paused.id, resume: true });
