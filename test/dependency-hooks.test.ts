@@ -51,6 +51,9 @@ const HOOKED = [
   "@langchain/langgraph-checkpoint",
   "@langchain/langgraph-checkpoint-postgres",
   "@socket.io/redis-adapter",
+  // The engine's "packet" event, then its synchronous hand-over to the decoder
+  // (src/transports/socketio/packet-gate.ts; tested in test/abuse.test.ts).
+  "socket.io-parser",
 ];
 
 describe("dependency internals: pins", () => {
