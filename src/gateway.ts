@@ -32,6 +32,7 @@ import type { GatewayState } from "./state/types.js";
 import { ToolRegistry } from "./tools/tool-registry.js";
 import { createAgentRuntime } from "./runs/agent-runtime.js";
 import { graphsInFolder, graphsInLanggraphJson } from "./graphs/load-graphs.js";
+import type { GraphRegistry } from "./graphs/graph-registry.js";
 import { ClusterRuns } from "./runs/cluster-runs.js";
 import { RunManager } from "./runs/run-manager.js";
 
@@ -67,6 +68,8 @@ export interface Gateway {
   readonly httpServer: HttpServer;
   readonly state: GatewayState;
   readonly handlers: HandlerRegistry;
+  /** The graphs runs may name (graphs/ and langgraph.json). */
+  readonly graphs: GraphRegistry;
   readonly log: Logger;
   listen(): Promise<AddressInfo>;
   /**
@@ -246,6 +249,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     httpServer,
     state,
     handlers,
+    graphs: runtime.graphs,
     log,
     serve() {
       accepting = true;

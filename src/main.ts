@@ -53,6 +53,7 @@ async function serve(config: Config): Promise<void> {
       host: address.address,
       port: address.port,
       handlers: [...gateway.handlers.keys()],
+      graphs: gateway.graphs.list().map((g) => g.name),
     });
   }
 

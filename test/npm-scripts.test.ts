@@ -10,6 +10,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PROJECT_FILES = [
   "src",
   "handlers",
+  "graphs",
   "scripts",
   "package.json",
   "package-lock.json",
@@ -30,7 +31,9 @@ interface NpmRun {
   child: ChildProcess;
   output(): string;
   /** Resolves with the `gateway listening` entries logged so far once there are `count`. */
-  listening(count: number): Promise<Array<{ console: string; port: number; handlers: string[] }>>;
+  listening(
+    count: number,
+  ): Promise<Array<{ console: string; port: number; handlers: string[]; graphs: string[] }>>;
   stop(): Promise<void>;
 }
 
@@ -55,7 +58,15 @@ function npmRun(dir: string, script: string): NpmRun {
     output
       .split("\n")
       .filter((line) => line.includes('"gateway listening"'))
-      .map((line) => JSON.parse(line) as { console: string; port: number; handlers: string[] });
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            console: string;
+            port: number;
+            handlers: string[];
+            graphs: string[];
+          },
+      );
   return {
     child,
     output: () => output,
@@ -84,7 +95,7 @@ describe("npm scripts", function () {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  it("npm run dev serves a handler file added while it runs", async () => {
+  it("npm run dev serves a handler file, then a graph file, added while it runs", async () => {
     const dev = npmRun(dir, "dev");
     try {
       const [first] = await dev.listening(1);
@@ -100,9 +111,18 @@ describe("npm scripts", function () {
         await fetch(`http://127.0.0.1:${second?.port}/api/handlers`)
       ).json()) as { handlers: Array<{ type: string }> };
       expect(listed.handlers.map((h) => h.type)).to.include("zz_added");
+      // A graph file dropped into graphs/ is picked up the same way.
+      expect(second?.graphs).to.include("approval").and.not.include("zz_graph");
+      await cp(
+        path.join(root, "test/fixtures/third-party-graphs/support_desk.ts"),
+        path.join(dir, "graphs", "zz_graph.ts"),
+      );
+      const [, , third] = await dev.listening(3);
+      expect(third?.graphs).to.include("zz_graph");
     } finally {
       await dev.stop();
       await rm(path.join(dir, "handlers", "zz_added.ts"), { force: true });
+      await rm(path.join(dir, "graphs", "zz_graph.ts"), { force: true });
     }
   });
 
