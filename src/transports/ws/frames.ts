@@ -46,10 +46,39 @@ const LEADING_TYPE = /^\s*\{\s*"type"\s*:\s*"([^"\\]{1,64})"/;
 const PEEKED_BYTES = 96;
 
 /** What a refused frame is reported as: its type when it leads the object. */
-export function peekType(data: RawData, isBinary: boolean): FramePeek {
+export function peekType(
+  data: RawData,
+  isBinary: boolean,
+): Omit<FramePeek, "reply"> & {
+  requestId?: string | number;
+} {
   if (isBinary || !Buffer.isBuffer(data)) return {};
   const type = LEADING_TYPE.exec(data.toString("latin1", 0, PEEKED_BYTES))?.[1];
-  return type === undefined ? {} : { type };
+  const requestId = peekRequestId(data);
+  return {
+    ...(type === undefined ? {} : { type }),
+    ...(requestId === undefined ? {} : { requestId }),
+  };
+}
+
+const REQUEST_ID_KEY = Buffer.from('"request_id"');
+/** The value after the key: a number, or a short string without escapes. */
+const REQUEST_ID_VALUE = /^\s*:\s*(?:"([^"\\]{1,128})"|(-?\d{1,15}))/;
+
+/**
+ * A refused frame's request_id, found without JSON.parse (a native byte
+ * search and a look at what follows), so a flood stays cheap and every
+ * request is still answered once. The first occurrence counts, as clients
+ * write the key once at the top level; one inside a string value would be
+ * read wrongly, and then only the refusal's ack goes astray.
+ */
+function peekRequestId(data: Buffer): string | number | undefined {
+  const at = data.indexOf(REQUEST_ID_KEY);
+  if (at < 0) return undefined;
+  const start = at + REQUEST_ID_KEY.length;
+  const match = REQUEST_ID_VALUE.exec(data.toString("latin1", start, start + 160));
+  if (!match) return undefined;
+  return match[1] ?? Number(match[2]);
 }
 
 export const binaryFrame = (): DecodedFrame =>

@@ -12,6 +12,7 @@ import type { Receive } from "../../sessions/dispatch.js";
 import type { GroupMembership } from "../../sessions/fanout.js";
 import type { SessionCore } from "../../sessions/session-core.js";
 import { PlainConnection } from "./connection.js";
+import type { AckResponse } from "../../core/protocol.js";
 import { ackFrame, binaryFrame, decodeFrame, peekType } from "./frames.js";
 import { watchHeartbeat } from "./heartbeat.js";
 import { routeOf, type PlainRoute } from "./routes.js";
@@ -165,9 +166,21 @@ export function servePlainWebSocket(
     conn.useLogs(ctx);
     ws.on("message", (data, isBinary) => {
       conn.heard();
-      // Before JSON.parse: a flood's frames over the budget are dropped unread (no ack: its
-      // request_id is inside the JSON); only the type is read, for the refusal's report.
-      if (admitFrame(() => peekType(data, isBinary))) receiveFrame(receive, conn, data, isBinary);
+      // Before JSON.parse: a flood's frames over the budget are dropped unread; only their
+      // type (for the refusal's report) and request_id (for its ack) are looked up.
+      const peek = () => {
+        const { type, requestId } = peekType(data, isBinary);
+        return {
+          ...(type === undefined ? {} : { type }),
+          ...(requestId === undefined
+            ? {}
+            : {
+                reply: (reply: AckResponse) =>
+                  conn.sendFrame(Buffer.from(ackFrame(requestId, reply))),
+              }),
+        };
+      };
+      if (admitFrame(peek)) receiveFrame(receive, conn, data, isBinary);
     });
     const projectId = route.projectId;
     if (projectId !== undefined) {
