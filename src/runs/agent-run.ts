@@ -119,6 +119,15 @@ export class AgentRun {
     this.stop({ status: "failed", error });
   }
 
+  /** Resolves once the run is stopped (cancel, timeout, model silence). */
+  private stopSignalled(): Promise<void> {
+    const { signal } = this.controller;
+    return new Promise((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+  }
+
   /** The graph sees the abort through the signal it was given. */
   private stop(outcome: Exclude<RunOutcome, { status: "completed" | "interrupted" }>): void {
     if (this.stoppedAs) return;
@@ -187,7 +196,9 @@ export class AgentRun {
     // The last tokens leave before the end event reads total_content.
     this.coalescer?.flush();
     if (this.stoppedAs) return this.stoppedAs;
-    await stored();
+    // A store that never answers (PostgreSQL gone) must not hold the session past
+    // AGENT_RUN_TIMEOUT: a stop ends the wait.
+    await Promise.race([stored(), this.stopSignalled()]);
     if (this.stoppedAs) return this.stoppedAs;
     if (interrupts.length > 0) {
       publish("run_interrupted", { message_id: messageId, graph: plan.graph, interrupts });
