@@ -1,5 +1,8 @@
 import type { WireError } from "./errors.js";
 
+/** A graph's name: a file in graphs/ or a langgraph.json entry, as messages, auth and settings name it. */
+export const GRAPH_NAME_PATTERN = "^[A-Za-z][A-Za-z0-9_-]{0,63}$";
+
 /**
  * Payloads of the events the server sends, keyed by event name. Every event
  * also carries `type` (its own name) and `timestamp` (seconds since the epoch),

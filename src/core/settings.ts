@@ -19,6 +19,7 @@
  * line: test/settings-docs.test.ts prints the row to paste until both agree.
  */
 import { Type } from "@sinclair/typebox";
+import { GRAPH_NAME_PATTERN } from "./protocol.js";
 import { oneOf, optional, seconds, setting } from "./setting.js";
 
 /** The plain WebSocket paths WS_PLAIN_PATHS may list (src/transports/ws/routes.ts). */
@@ -270,7 +271,7 @@ export const SETTINGS = {
     ),
     defaultGraph: setting(
       "AGENT_DEFAULT_GRAPH",
-      Type.String({ pattern: "^[A-Za-z][A-Za-z0-9_-]{0,63}$", default: "agent" }),
+      Type.String({ pattern: GRAPH_NAME_PATTERN, default: "agent" }),
       "the graph a message runs when neither it nor its session names one ([Bringing your graph](#bringing-your-graph))",
     ),
     interruptTtlMs: seconds(

@@ -8,12 +8,13 @@ import { access, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { RunnableConfig } from "@langchain/core/runnables";
+import { GRAPH_NAME_PATTERN } from "../core/protocol.js";
 import type { CompiledGraph, GraphExport, LoadedGraph } from "./graph-registry.js";
 import type { GraphServices } from "./graph-services.js";
 
 const MODULE_FILE = /\.(?:[cm]?js|[cm]?ts)$/;
 const SKIPPED_FILE = /\.d\.[cm]?ts$|\.(?:test|spec)\.[cm]?[jt]s$/;
-export const GRAPH_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+export const GRAPH_NAME = new RegExp(GRAPH_NAME_PATTERN);
 
 export class GraphLoadError extends Error {
   constructor(

@@ -3,6 +3,7 @@
  * project id means the same thing in every payload that carries one.
  */
 import { Type } from "@sinclair/typebox";
+import { GRAPH_NAME_PATTERN } from "../core/protocol.js";
 
 /** Client-chosen message ids let a client correlate before the ack arrives. */
 export const MessageId = Type.String({
@@ -24,7 +25,7 @@ export const Participant = Type.Object({
 });
 
 /** A graph's name: a file in graphs/ or an entry of langgraph.json (docs/graphs.md). */
-export const GraphName = Type.String({ pattern: "^[A-Za-z][A-Za-z0-9_-]{0,63}$" });
+export const GraphName = Type.String({ pattern: GRAPH_NAME_PATTERN });
 
 /** Stream modes a client may ask for beside tokens, tools and custom events. */
 export const StreamModes = Type.Array(Type.Literal("updates"), { maxItems: 1, uniqueItems: true });

@@ -7,6 +7,7 @@ import type { Logger } from "../core/logger.js";
 import type { GatewayState, RefusalReason } from "../state/types.js";
 import type { TransportName } from "./connection.js";
 import { metrics } from "../metrics/instruments.js";
+import { GRAPH_NAME_PATTERN } from "../core/protocol.js";
 import { readSessionId } from "./session-id.js";
 
 /** What a transport read from a client's handshake, before anything is checked. */
@@ -241,7 +242,7 @@ export function admissionRefusal(error: unknown, log: Logger): WireError {
   return toWireError(gatewayError);
 }
 
-const GRAPH_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+const GRAPH_NAME = new RegExp(GRAPH_NAME_PATTERN);
 
 /** `auth.graph` / `?graph=`: a graph this server has, or none. */
 function graphOf(value: unknown, requireGraph?: (name: string, source: string) => unknown) {
