@@ -1,4 +1,4 @@
-import { defineHandler, Type } from "../src/handler-kit.js";
+import { defineHandler, Type, userTurn } from "../src/handler-kit.js";
 
 /**
  * An http(s) URL, or a relative path with no `..` segment: the gateway never
@@ -38,7 +38,7 @@ export default defineHandler({
     const metadata =
       current_image_paths.length > 0 ? { image_paths: current_image_paths } : undefined;
     return ctx.runs.submit({
-      input: { messages: [{ role: "user", content: current_text }] },
+      input: userTurn(current_text),
       ...(metadata ? { config: { metadata } } : {}),
     });
   },

@@ -1,4 +1,11 @@
-import { defineHandler, GraphName, MessageId, StreamModes, Type } from "../src/handler-kit.js";
+import {
+  defineHandler,
+  GraphName,
+  MessageId,
+  StreamModes,
+  Type,
+  userTurn,
+} from "../src/handler-kit.js";
 
 export default defineHandler({
   type: "message",
@@ -14,7 +21,7 @@ export default defineHandler({
   handle({ content, graph, metadata, message_id, stream_modes }, ctx) {
     return ctx.runs.submit(
       {
-        input: { messages: [{ role: "user", content }] },
+        input: userTurn(content),
         ...(graph ? { graph } : {}),
         ...(metadata ? { config: { metadata } } : {}),
         ...(stream_modes ? { streamModes: stream_modes } : {}),

@@ -1,4 +1,4 @@
-import { defineHandler, GraphName, Type } from "../src/handler-kit.js";
+import { defineHandler, GraphName, Type, userTurn } from "../src/handler-kit.js";
 
 export default defineHandler({
   type: "streaming_query",
@@ -10,7 +10,7 @@ export default defineHandler({
   }),
   handle({ query, graph }, ctx) {
     return ctx.runs.submit({
-      input: { messages: [{ role: "user", content: query }] },
+      input: userTurn(query),
       ...(graph ? { graph } : {}),
     });
   },

@@ -61,3 +61,8 @@ export interface HistoryPage {
   /** The run waiting for `resume_run`, if any. */
   interrupted?: { message_id: string; interrupts: Array<{ id: string; value: unknown }> };
 }
+
+/** The input a chat message gives a graph with a `messages` state (the one place this shape is written). */
+export function userTurn(content: string): { messages: Array<{ role: "user"; content: string }> } {
+  return { messages: [{ role: "user", content }] };
+}
